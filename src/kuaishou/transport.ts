@@ -1,0 +1,156 @@
+import { Fields, isRecord } from './decode.ts';
+import { SUCCESS_RESULT, type Endpoint, type RawAnswer } from './endpoints.ts';
+import { createKuaishouError } from './error-factory.ts';
+import { KuaishouError, TransportError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { backoffDelayMs, shouldRetry, type RetryBudget, type RetryPolicy } from './retry.ts';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  baseUrl: string;
+  fetch: FetchLike;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  budget: RetryBudget;
+  logger: Logger;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: () => number;
+}
+
+export interface OutgoingRequest {
+  operation: string;
+  endpoint: Endpoint<never, unknown>;
+  query: Record<string, string>;
+  body: unknown;
+  /** Credential values in this request: never written anywhere. */
+  secrets: readonly string[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json; charset=utf-8' };
+const GET_HEADERS = { accept: 'application/json, image/png' };
+
+/** Sends one endpoint call: URL, timeout, typed errors, and resends under the policy and the budget. */
+export class Transport {
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: TransportOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  async send(request: OutgoingRequest): Promise<RawAnswer> {
+    const { retry, budget, logger } = this.options;
+    let spent = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await this.sendOnce(request);
+        budget.recordSuccess(spent);
+        return answer;
+      } catch (caught) {
+        const error = caught instanceof KuaishouError ? caught : unexpected(request.operation, caught);
+        error.attempts = attempt + 1;
+        if (attempt >= retry.retries || !shouldRetry(error, request.endpoint.idempotent, retry)) throw error;
+        const cost = budget.costOf(error);
+        if (!budget.tryWithdraw(cost)) {
+          logger.warn({ operation: request.operation, attempt: attempt + 1, error: error.message }, 'kuaishou retry budget exhausted; failing fast');
+          throw error;
+        }
+        spent += cost;
+        const delayMs = backoffDelayMs(attempt, retry, error, this.options.random);
+        logger.warn(
+          { operation: request.operation, attempt: attempt + 1, delayMs, error: error.message },
+          'kuaishou call failed; retrying',
+        );
+        await this.options.sleep(delayMs, request.signal);
+      }
+    }
+  }
+
+  private async sendOnce(request: OutgoingRequest): Promise<RawAnswer> {
+    const { endpoint, operation, secrets } = request;
+    const url = `${this.baseUrl}${endpoint.path}?${new URLSearchParams(request.query).toString()}`;
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
+    const isPost = endpoint.method === 'POST';
+    try {
+      let response: Response;
+      let bytes: Uint8Array;
+      try {
+        response = await this.options.fetch(url, {
+          method: endpoint.method,
+          headers: isPost ? JSON_HEADERS : GET_HEADERS,
+          body: isPost ? JSON.stringify(request.body ?? {}) : null,
+          signal,
+        });
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } catch (error) {
+        throw createKuaishouError({
+          type: 'no-answer',
+          operation,
+          error,
+          timedOut: timeout.signal.aborted,
+          timeoutMs,
+          aborted: request.signal?.aborted ?? false,
+          secrets,
+        });
+      }
+      const contentType = response.headers.get('content-type') ?? '';
+      if (endpoint.binary && response.ok && !contentType.includes('json')) {
+        return { kind: 'binary', contentType, bytes };
+      }
+      const body = parseJson(bytes);
+      if (!response.ok || !isRecord(body) || body.result !== SUCCESS_RESULT) {
+        throw createKuaishouError({
+          type: 'answer',
+          operation,
+          style: endpoint.style,
+          httpStatus: response.status,
+          body,
+          retryAfter: response.headers.get('retry-after'),
+          secrets,
+        });
+      }
+      return { kind: 'json', fields: new Fields(body, operation) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function unexpected(operation: string, error: unknown): KuaishouError {
+  // Only our own bugs land here; keep the type, drop any text that could echo a request.
+  return new TransportError(`${operation}: unexpected client failure (${error instanceof Error ? error.name : typeof error})`, {
+    operation,
+  });
+}
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
