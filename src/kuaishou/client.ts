@@ -83,11 +83,11 @@ export class KuaishouClient {
     options: CallOptions = {},
   ): Promise<OutputOf<K>> {
     const endpoint = ENDPOINTS[operation] as unknown as Endpoint<InputOf<K>, OutputOf<K>>;
-    const secrets: string[] = [];
+    // The app secret is scrubbed from every error, whichever credential the request itself carries.
+    const secrets: string[] = [this.componentAppSecret];
     const query: Record<string, string> = { [CREDENTIAL_PARAMS.componentAppId]: this.componentAppId };
     if (endpoint.credential === 'componentSecret') {
       query[CREDENTIAL_PARAMS.componentSecret] = this.componentAppSecret;
-      secrets.push(this.componentAppSecret);
     } else {
       if (!credential) throw new TypeError(`${operation}: an access token is required`);
       query[CREDENTIAL_PARAMS[endpoint.credential]] = credential;
@@ -100,7 +100,7 @@ export class KuaishouClient {
     }
     const answer = await this.transport.send({
       operation,
-      endpoint: endpoint as unknown as Endpoint<never, unknown>,
+      endpoint: endpoint,
       query,
       body: wire.body,
       secrets,

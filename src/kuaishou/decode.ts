@@ -47,14 +47,14 @@ export class Fields {
     const value = this.raw[name];
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) this.fail(name, 'a string array');
-    return value as string[];
+    return value;
   }
 
   objectArray(name: string): Fields[] {
     const value = this.raw[name];
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value) || !value.every(isRecord)) this.fail(name, 'an array of objects');
-    return (value as Record<string, unknown>[]).map((item) => new Fields(item, this.operation));
+    return (value).map((item) => new Fields(item, this.operation));
   }
 
   /** A nested object, or undefined when absent or null. */

@@ -10,7 +10,7 @@
  * typed against); the client and the sandbox both follow. Row ids (T1…, A1…) are those of
  * `docs/kuaishou-open-platform.md`. Push payloads are decoded in `push/events.ts` against `wire.ts`.
  */
-import { Fields } from './decode.ts';
+import type { Fields } from './decode.ts';
 import type { ErrorKind } from './errors.ts';
 import type * as T from './types.ts';
 import type * as W from './wire.ts';

@@ -1,8 +1,9 @@
 import { isRecord } from './decode.ts';
 import { lookupErrorCode, MESSAGE_FIELD, type ResponseStyle } from './endpoints.ts';
+import type {
+  KuaishouError} from './errors.ts';
 import {
   KuaishouApiError,
-  KuaishouError,
   RateLimitedError,
   TimeoutError,
   TransportError,

@@ -37,3 +37,4 @@ export type { FetchLike } from './transport.ts';
 export { credentialKeys, type StoredCredential, type TokenStore } from './tokens/token-store.ts';
 export { MemoryTokenStore } from './tokens/memory-token-store.ts';
 export { TokenManager, type AuthorizationGrant, type TokenManagerOptions } from './tokens/token-manager.ts';
+export * from './push/index.ts';

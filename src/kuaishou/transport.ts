@@ -63,7 +63,11 @@ export class Transport {
           { operation: request.operation, attempt: attempt + 1, delayMs, error: error.message },
           'kuaishou call failed; retrying',
         );
-        await this.options.sleep(delayMs, request.signal);
+        try {
+          await this.options.sleep(delayMs, request.signal);
+        } catch {
+          throw new TransportError(`${request.operation} was aborted by the caller`, { operation: request.operation, aborted: true });
+        }
       }
     }
   }
