@@ -11,7 +11,7 @@
  * `docs/kuaishou-open-platform.md`. Push payloads are decoded in `push/events.ts` against `wire.ts`.
  */
 import type { Fields } from './decode.ts';
-import type { ErrorKind } from './errors.ts';
+import { UnexpectedResponseError, type ErrorKind } from './errors.ts';
 import type * as T from './types.ts';
 import type * as W from './wire.ts';
 
@@ -65,7 +65,7 @@ function endpoint<In, Out>(row: Endpoint<In, Out>): Endpoint<In, Out> {
 }
 
 function json(answer: RawAnswer, operation: string): Fields {
-  if (answer.kind !== 'json') throw new TypeError(`${operation}: expected a JSON answer`);
+  if (answer.kind !== 'json') throw new UnexpectedResponseError(`${operation}: expected a JSON answer`, { operation });
   return answer.fields;
 }
 
@@ -240,7 +240,7 @@ export const ENDPOINTS = {
       return { query };
     },
     decode: (answer, op) => {
-      if (answer.kind !== 'binary') throw new TypeError(`${op}: expected image bytes`);
+      if (answer.kind !== 'binary') throw new UnexpectedResponseError(`${op}: expected image bytes`, { operation: op });
       return { contentType: answer.contentType, png: answer.bytes };
     },
   }),

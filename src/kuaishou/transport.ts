@@ -103,7 +103,7 @@ export class Transport {
         });
       }
       const contentType = response.headers.get('content-type') ?? '';
-      if (endpoint.binary && response.ok && !contentType.includes('json')) {
+      if (endpoint.binary && response.ok && contentType.startsWith('image/')) {
         return { kind: 'binary', contentType, bytes };
       }
       const body = parseJson(bytes);

@@ -132,7 +132,7 @@ export class TokenManager {
 
   /**
    * Refreshes a merchant's pair now if its refresh token expires within `withinMs`, so idle merchants stay
-   * authorized inside the refresh token's 30-day life. Returns whether the pair is (now) usable.
+   * authorized inside the refresh token's 30-day life.
    */
   async keepAuthorizerAlive(appId: string, withinMs: number): Promise<void> {
     const due: Usable = (c) => this.fresh(c) && (c.refreshExpiresAt ?? Number.POSITIVE_INFINITY) - withinMs > this.now();
