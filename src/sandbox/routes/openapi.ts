@@ -1,0 +1,114 @@
+/** A1–A12: calls on behalf of an authorized mini-program (and the component's template list). */
+import type { FastifyInstance } from 'fastify';
+import QRCode from 'qrcode';
+import { ENDPOINTS, type Operation } from '../../kuaishou/endpoints.ts';
+import type { WireServerDomainLists, WireTemplate } from '../../kuaishou/wire.ts';
+import type { MiniAppRecord, ServerDomainRecord } from '../model.ts';
+import { capabilityStatus, parseCapability, permissionSetFor } from '../rules/capabilities.ts';
+import { appForToken, checkComponentToken, requirePermission } from '../rules/credentials.ts';
+import { changeServerDomains, changeWebviewDomains } from '../rules/domains.ts';
+import { release, rollback, uploadCode, versionsView, withdrawAudit } from '../rules/versions.ts';
+import type { SandboxRuntime } from '../runtime.ts';
+import { SandboxError } from '../sandbox-error.ts';
+import { registerPlatformRoute, type PlatformCall, type PlatformHandler } from './platform-route.ts';
+
+
+function serverDomainAnswer(domains: ServerDomainRecord): WireServerDomainLists {
+  return {
+    request: domains.request,
+    socket: domains.socket,
+    upload_file: domains.uploadFile,
+    download_file: domains.downloadFile,
+    udp: domains.udp,
+  };
+}
+
+export function openapiRoutes(app: FastifyInstance, runtime: SandboxRuntime): void {
+  const { state } = runtime;
+
+  /** Authorized call: a live token, an authorized app, the row's permission set. */
+  const authorized = (operation: Operation, handler: (app: MiniAppRecord, call: PlatformCall) => ReturnType<PlatformHandler>): void => {
+    const permissionSet = (ENDPOINTS[operation] as { permissionSet?: 1 | 2 | 3 | 4 }).permissionSet;
+    registerPlatformRoute(app, runtime, operation, (call) => {
+      const target = appForToken(state, call.query.component_app_id, call.query.authorizer_access_token);
+      call.appId = target.appId;
+      if (permissionSet !== undefined) requirePermission(target, permissionSet);
+      return handler(target, call);
+    });
+  };
+
+  authorized('serverDomains', (target, { body }) => ({
+    ...serverDomainAnswer(changeServerDomains(target, body, state.component.serverDomains)),
+  }));
+
+  authorized('webviewDomains', (target, { body }) => ({
+    webview_domain: changeWebviewDomains(target, body, state.component.webviewDomains),
+  }));
+
+  authorized('uploadCode', (target, { body }) => {
+    uploadCode(state, target, body);
+    return {};
+  });
+
+  authorized('submitAudit', (target, { body }) => {
+    runtime.submitAudit(target, body);
+    return {};
+  });
+
+  authorized('withdrawAudit', (target) => {
+    withdrawAudit(state, target);
+    runtime.cancelAudit(target.appId);
+    return {};
+  });
+
+  authorized('getQrCode', async (target, { query }) => {
+    const version = query.version ?? 'latest';
+    if (version !== 'latest' && version !== 'audit') throw new SandboxError('INVALID_PARAMS', 'version must be latest or audit');
+    const shown = version === 'latest' ? target.dev : target.audit;
+    if (!shown) throw new SandboxError(version === 'latest' ? 'NO_DEV_VERSION' : 'NOT_AUDITING');
+    const path = query.path ?? '';
+    if (path.length > 512) throw new SandboxError('INVALID_PARAMS', 'path: at most 512 characters');
+    const preview = new URL(`${runtime.publicUrl}/sandbox/preview/${encodeURIComponent(target.appId)}`);
+    preview.searchParams.set('version', version);
+    preview.searchParams.set('v', shown.userVersion);
+    if (path) preview.searchParams.set('path', path);
+    return { png: await QRCode.toBuffer(preview.toString(), { type: 'png', margin: 2, width: 280 }) };
+  });
+
+  authorized('getVersions', (target) => ({ data: versionsView(target) }));
+
+  authorized('release', (target) => {
+    release(state, target);
+    return {};
+  });
+
+  authorized('rollback', (target) => {
+    rollback(state, target);
+    return {};
+  });
+
+  // Capability rows check their permission set by capability (3: operations, 4: phone number).
+  authorized('applyCapability', (target, { body }) => {
+    const capability = parseCapability(body.capability);
+    requirePermission(target, permissionSetFor(capability));
+    runtime.applyCapability(target, capability, body.reason);
+    return {};
+  });
+
+  authorized('getCapabilityStatus', (target, { query }) => {
+    const capability = parseCapability(query.capability);
+    requirePermission(target, permissionSetFor(capability));
+    return capabilityStatus(target, capability);
+  });
+
+  registerPlatformRoute(app, runtime, 'listTemplates', ({ query }) => {
+    checkComponentToken(state, query.component_app_id, query.component_access_token);
+    const templates: WireTemplate[] = state.data.templates.map((t) => ({
+      template_id: t.templateId,
+      user_version: t.userVersion,
+      user_desc: t.userDesc,
+      create_time: Math.floor(t.createdAt / 1000),
+    }));
+    return { templates };
+  });
+}

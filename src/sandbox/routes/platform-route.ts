@@ -1,0 +1,75 @@
+/**
+ * Registers one contract row on the sandbox: faults first (a faulted call changes nothing), then the
+ * handler, answered in the row's style (`{result: 1, …}` or `{result: <code>, errorMsg|error_msg}`), and
+ * counted per operation and per app.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ENDPOINTS, type Operation } from '../../kuaishou/endpoints.ts';
+import type { SandboxRuntime } from '../runtime.ts';
+import { SandboxError } from '../sandbox-error.ts';
+
+export interface PlatformCall {
+  query: Record<string, string | undefined>;
+  body: Record<string, unknown>;
+  /** Set by the handler once it knows which mini-program the call is for (for the call counts). */
+  appId?: string;
+}
+
+export type PlatformAnswer = Record<string, unknown> | { png: Buffer };
+
+export type PlatformHandler = (call: PlatformCall) => PlatformAnswer | Promise<PlatformAnswer>;
+
+/** Query values as single strings (a repeated parameter keeps its first value). */
+export function singleValues(query: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (typeof query !== 'object' || query === null) return out;
+  for (const [name, value] of Object.entries(query as Record<string, unknown>)) {
+    const first: unknown = Array.isArray(value) ? value[0] : value;
+    if (typeof first === 'string') out[name] = first;
+  }
+  return out;
+}
+
+export function registerPlatformRoute(app: FastifyInstance, runtime: SandboxRuntime, operation: Operation, handler: PlatformHandler): void {
+  const endpoint = ENDPOINTS[operation];
+  app.route({
+    method: endpoint.method,
+    url: endpoint.path,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const fault = runtime.faults.decide();
+      const { latencyMs, hangMs } = runtime.faults.config;
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      if (fault !== 'none') {
+        runtime.calls.record(operation, undefined, 'faulted');
+        if (fault === 'rateLimited') {
+          return reply.code(429).header('retry-after', '1').send(new SandboxError('RATE_LIMITED').body(endpoint.style));
+        }
+        if (fault === 'error') {
+          return reply.code(500).send(new SandboxError('INTERNAL_ERROR', 'sandbox: injected fault').body(endpoint.style));
+        }
+        // hang: hold the request past the client's timeout, then drop it.
+        await new Promise((resolve) => setTimeout(resolve, hangMs).unref());
+        request.raw.socket.destroy();
+        return reply.hijack();
+      }
+      const body = request.body;
+      const call: PlatformCall = {
+        query: singleValues(request.query),
+        body: typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {},
+      };
+      try {
+        if (endpoint.method === 'POST' && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+          throw new SandboxError('INVALID_PARAMS', 'the body must be a JSON object');
+        }
+        const answer = await handler(call);
+        runtime.calls.record(operation, call.appId, 'ok');
+        if ('png' in answer && Buffer.isBuffer(answer.png)) return reply.type('image/png').send(answer.png);
+        return reply.send({ result: 1, ...answer });
+      } catch (error) {
+        runtime.calls.record(operation, call.appId, 'error');
+        if (error instanceof SandboxError) return reply.code(error.httpStatus).send(error.body(endpoint.style));
+        throw error;
+      }
+    },
+  });
+}
