@@ -39,7 +39,7 @@ function styleOf(url: string): ResponseStyle | 'control' {
 }
 
 export async function buildSandbox(base: SandboxOptions, overrides: BuildSandboxOptions = {}): Promise<Sandbox> {
-  const options: SandboxOptions = { ...base, ...overrides, component: { ...base.component, ...overrides.component } } as SandboxOptions;
+  const options: SandboxOptions = { ...base, ...overrides, component: { ...base.component, ...overrides.component } };
   const logger = overrides.logger ?? silentLogger;
   const state = await SandboxState.open(options.component, options.stateFile);
   // Registration is configuration: env and overrides win over what a state file remembered.
@@ -53,7 +53,7 @@ export async function buildSandbox(base: SandboxOptions, overrides: BuildSandbox
     pushRetryDelayMs: options.pushRetryDelayMs,
     logger,
     ...(overrides.random ? { random: overrides.random } : {}),
-  } as ConstructorParameters<typeof SandboxRuntime>[1]);
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const style = styleOf(request.url);

@@ -80,7 +80,7 @@ function componentPatch(body: Record<string, unknown>): Partial<ComponentConfig>
     if (!ok) fail(400, 'invalid_field', `component field "${field}" has an invalid value`);
     patch[field] = kind === 'hosts' ? (list as string[]).map((host) => host.toLowerCase()) : value;
   }
-  return patch as Partial<ComponentConfig>;
+  return patch;
 }
 
 export function controlRoutes(app: FastifyInstance, runtime: SandboxRuntime): void {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AUTHORIZATION_PAGE } from '../../kuaishou/endpoints.ts';
-import { PERMISSION_SETS, type PermissionSetId } from '../../kuaishou/types.ts';
+import { PERMISSION_SETS } from '../../kuaishou/types.ts';
 import { checkPreAuthCode, usePreAuthCode } from '../rules/credentials.ts';
 import type { SandboxRuntime } from '../runtime.ts';
 import { SandboxError } from '../sandbox-error.ts';
@@ -97,7 +97,7 @@ export function pageRoutes(app: FastifyInstance, runtime: SandboxRuntime): void 
       const appChoices = apps
         .map((mini, i) => `<label><input type="radio" name="app_id" value="${escapeHtml(mini.appId)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(mini.name)} <span class="muted">${escapeHtml(mini.appId)}</span>${mini.authorization ? ' <span class="tag ok">已授权</span>' : ''}</label>`)
         .join('');
-      const sets = (Object.entries(PERMISSION_SETS) as [string, (typeof PERMISSION_SETS)[PermissionSetId]][])
+      const sets = Object.entries(PERMISSION_SETS)
         .map(([id, set]) => `<label><input type="checkbox" name="permission" value="${id}" checked> ${id}. ${escapeHtml(set.nameZh)} <span class="muted">${escapeHtml(set.covers)}</span></label>`)
         .join('');
       return send(reply, 200, page('快手小程序授权', `${header}<p>当前登录：<b>${escapeHtml(merchant.name)}</b></p>

@@ -34,7 +34,7 @@ export function parseDomainList(value: unknown, field: string, scheme: string, r
   }
   if (value.length > MAX_DOMAINS_PER_LIST) throw new SandboxError('INVALID_PARAMS', `${field}: at most ${MAX_DOMAINS_PER_LIST} domains`);
   const list: string[] = [];
-  for (const domain of value as string[]) {
+  for (const domain of value) {
     const normalised = checkDomain(domain, field, scheme, registered);
     if (!list.includes(normalised)) list.push(normalised);
   }
