@@ -1,13 +1,43 @@
 /**
- * `npm start`: runs what ks-isv has so far. Today that is the Kuaishou client library; the sandbox, the
- * server and the console join here as they land (see README.md). It prints the contract it speaks and
- * exits cleanly, so `npm start` never fails on a fresh checkout.
+ * `npm start`: the whole product on embedded defaults. Today that is the local Kuaishou Open Platform
+ * sandbox (state kept in ./data/sandbox.json); the provider server and the console join here with their
+ * issues, wired to the sandbox automatically.
  */
-import { ENDPOINTS, ERROR_CODES } from './kuaishou/index.ts';
+import { buildSandbox } from './sandbox/app.ts';
+import { SandboxConfigError, sandboxOptionsFromEnv } from './sandbox/config.ts';
 
-const rows = Object.entries(ENDPOINTS).map(([operation, e]) => `  ${e.row.padEnd(4)} ${e.method.padEnd(5)} ${e.path.padEnd(52)} ${operation} (${e.source})`);
-console.log('ks-isv — Kuaishou mini-program service provider platform');
-console.log('The Kuaishou Open Platform client (src/kuaishou) speaks these endpoints:');
-console.log(rows.join('\n'));
-console.log(`  and knows ${Object.keys(ERROR_CODES).length} platform error codes.`);
-console.log('The sandbox, server and console arrive with issues #3, #4 and #6; run `npm test` to exercise the client.');
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = sandboxOptionsFromEnv({ SANDBOX_STATE_FILE: './data/sandbox.json', ...process.env });
+  } catch (error) {
+    if (error instanceof SandboxConfigError) {
+      console.error(`ks-isv: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const sandbox = await buildSandbox(options);
+  let url: string;
+  try {
+    url = await sandbox.listen();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    console.error(code === 'EADDRINUSE' ? `ks-isv: port ${options.port} is in use; set SANDBOX_PORT to another port` : `ks-isv: ${String(error)}`);
+    process.exit(1);
+  }
+  console.log(`ks-isv — Kuaishou mini-program service provider platform
+
+  Kuaishou Open Platform sandbox   ${url}/sandbox
+  sandbox control API              ${url}/sandbox/api/state
+  state file                       ${options.stateFile}
+
+The provider server and the console arrive with issues #4 and #6. Stop with Ctrl-C.`);
+  const stop = (): void => {
+    void sandbox.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+void main();
