@@ -1,0 +1,88 @@
+/**
+ * What fleet needs from the layers below, as interfaces fleet owns: `src/store` implements the
+ * repositories, an adapter over `src/kuaishou` implements `PlatformPort`. Tests may substitute either.
+ */
+import type {
+  ApiKeyRecord,
+  AuditLogEntry,
+  CapabilityName,
+  CapabilityRecord,
+  LastAudit,
+  Merchant,
+  MerchantStatus,
+  Page,
+  PushEventRecord,
+} from './model.ts';
+
+export interface MerchantListQuery {
+  status?: MerchantStatus;
+  /** Matches the app id or the name (substring, case-insensitive). */
+  q?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface MerchantRepository {
+  /** Creates or re-activates the merchant with these permissions. */
+  upsertAuthorized(appId: string, permissions: number[], at: number): Promise<Merchant>;
+  markRevoked(appId: string, at: number): Promise<Merchant | undefined>;
+  get(appId: string): Promise<Merchant | undefined>;
+  list(query: MerchantListQuery): Promise<Page<Merchant>>;
+  setLastAudit(appId: string, audit: LastAudit): Promise<void>;
+  setName(appId: string, name: string | null): Promise<void>;
+  /** Ids of authorized merchants, for background jobs. */
+  authorizedAppIds(): Promise<string[]>;
+}
+
+export interface CapabilityRepository {
+  upsert(record: CapabilityRecord): Promise<void>;
+  list(appId: string): Promise<CapabilityRecord[]>;
+  get(appId: string, capability: CapabilityName): Promise<CapabilityRecord | undefined>;
+}
+
+export interface PushEventRepository {
+  /** Inserts the event; false when its msgId is already stored (a resend). */
+  insert(event: PushEventRecord): Promise<boolean>;
+  exists(msgId: string): Promise<boolean>;
+  list(query: { limit: number; cursor?: string; eventType?: string }): Promise<Page<PushEventRecord>>;
+}
+
+export interface AuditLogQuery {
+  appId?: string;
+  actor?: string;
+  action?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface AuditLogRepository {
+  append(entry: Omit<AuditLogEntry, 'id'>): Promise<AuditLogEntry>;
+  list(query: AuditLogQuery): Promise<Page<AuditLogEntry>>;
+}
+
+export interface ApiKeyRepository {
+  insert(key: ApiKeyRecord): Promise<void>;
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  list(): Promise<ApiKeyRecord[]>;
+  touch(id: string, at: number): Promise<void>;
+  revoke(id: string, at: number): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+/** The repositories, and a way to run several writes atomically. */
+export interface Repositories {
+  merchants: MerchantRepository;
+  capabilities: CapabilityRepository;
+  pushEvents: PushEventRepository;
+  auditLog: AuditLogRepository;
+  apiKeys: ApiKeyRepository;
+}
+
+export interface Store extends Repositories {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `work` in one database transaction; its repositories write inside it. */
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** Liveness of the database, for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

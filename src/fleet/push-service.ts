@@ -1,0 +1,153 @@
+/**
+ * Applies verified pushes. The event is stored by msgId in the same transaction as its database effect,
+ * so a resend (same msgId) is acknowledged with no second effect. Platform calls an event needs (code
+ * exchange) happen before that transaction; when they fail transiently, nothing is stored and the push is
+ * not acknowledged, so the platform resends it.
+ */
+import type { OpenedPush, PushEvent } from '../kuaishou/index.ts';
+import type { Logger } from '../kuaishou/logger.ts';
+import { FleetError } from './errors.ts';
+import type { CapabilityName, LastAudit, PushEventRecord, PushOutcome } from './model.ts';
+import type { PlatformPort } from './platform-port.ts';
+import { translatePlatformError } from './platform-errors.ts';
+import type { Repositories, Store } from './ports.ts';
+
+export type PushResult = 'applied' | 'duplicate' | 'ignored' | 'failed';
+
+const CAPABILITY_NAME: Record<string, CapabilityName> = {
+  shortVideoMount: 'short-video-mount',
+  liveMount: 'live-mount',
+  publishKuaishou: 'publish-kuaishou',
+  phoneNumber: 'phone-number',
+};
+
+type Effect = (tx: Repositories) => Promise<void>;
+
+interface Prepared {
+  outcome: PushOutcome;
+  summary: Record<string, unknown>;
+  effect?: Effect;
+  error?: string;
+}
+
+export interface PushServiceOptions {
+  store: Store;
+  platform: PlatformPort;
+  logger: Logger;
+  now?: () => number;
+  /** Called after an event's effect is committed (metrics, SSE…). */
+  onApplied?: (event: PushEvent, result: PushResult) => void;
+}
+
+export class PushService {
+  private readonly now: () => number;
+
+  constructor(private readonly options: PushServiceOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async handle(channel: 'auth' | 'events', push: OpenedPush): Promise<PushResult> {
+    const { store, logger } = this.options;
+    if (await store.pushEvents.exists(push.msgId)) return this.done(push.event, 'duplicate');
+    const prepared = await this.prepare(push.event);
+    const record: PushEventRecord = {
+      msgId: push.msgId,
+      channel,
+      eventType: push.event.type,
+      appId: 'appId' in push.event ? push.event.appId : null,
+      receivedAt: this.now(),
+      outcome: prepared.outcome,
+      summary: prepared.summary,
+      error: prepared.error ?? null,
+    };
+    const inserted = await store.transaction(async (tx) => {
+      if (!(await tx.pushEvents.insert(record))) return false;
+      await prepared.effect?.(tx);
+      return true;
+    });
+    if (!inserted) return this.done(push.event, 'duplicate');
+    if (prepared.outcome === 'failed') logger.warn({ msgId: push.msgId, event: push.event.type, error: prepared.error }, 'push could not be applied');
+    return this.done(push.event, prepared.outcome);
+  }
+
+  private done(event: PushEvent, result: PushResult): PushResult {
+    this.options.onApplied?.(event, result);
+    return result;
+  }
+
+  /** Does the platform part of an event; returns its database effect. Throws to refuse the push. */
+  private async prepare(event: PushEvent): Promise<Prepared> {
+    const { platform } = this.options;
+    const at = this.now();
+    switch (event.type) {
+      case 'ticket':
+        await platform.tokens.storeTicket(event.ticket, event.expiresInS);
+        return { outcome: 'applied', summary: { expiresInS: event.expiresInS } };
+      case 'authorized':
+      case 'authorizationUpdated':
+      case 'reauthorizationCode':
+        return this.exchange(event.appId, event.authorizationCode, event.type, at);
+      case 'unauthorized':
+        await platform.tokens.forgetAuthorizer(event.appId);
+        return {
+          outcome: 'applied',
+          summary: {},
+          effect: async (tx) => {
+            const merchant = await tx.merchants.markRevoked(event.appId, at);
+            await tx.auditLog.append(systemEntry(at, 'merchant.revoked', event.appId, { known: merchant !== undefined }));
+          },
+        };
+      case 'auditResult': {
+        const audit: LastAudit = { userVersion: event.userVersion, state: event.passed ? 'passed' : 'rejected', at, ...(event.reason ? { reason: event.reason } : {}) };
+        return {
+          outcome: 'applied',
+          summary: { userVersion: event.userVersion, passed: event.passed, ...(event.reason ? { reason: event.reason } : {}) },
+          effect: async (tx) => {
+            if (await tx.merchants.get(event.appId)) await tx.merchants.setLastAudit(event.appId, audit);
+          },
+        };
+      }
+      case 'capabilityResult': {
+        const capability = CAPABILITY_NAME[event.capability] ?? 'short-video-mount';
+        return {
+          outcome: 'applied',
+          summary: { capability, status: event.status, ...(event.reason ? { reason: event.reason } : {}) },
+          effect: async (tx) => {
+            await tx.capabilities.upsert({ appId: event.appId, capability, status: event.status, reason: event.reason ?? null, updatedAt: at });
+          },
+        };
+      }
+      case 'unknown':
+        return { outcome: 'ignored', summary: { event: event.event } };
+    }
+  }
+
+  private async exchange(appId: string, code: string, type: string, at: number): Promise<Prepared> {
+    const { platform, store } = this.options;
+    try {
+      const grant = await platform.tokens.exchangeAuthorizationCode(code);
+      const permissions = grant.permissions.map((p) => p.id);
+      return {
+        outcome: 'applied',
+        summary: { permissions },
+        effect: async (tx) => {
+          await tx.merchants.upsertAuthorized(grant.appId, permissions, at);
+          await tx.auditLog.append(systemEntry(at, 'merchant.authorized', grant.appId, { via: type, permissions }));
+        },
+      };
+    } catch (error) {
+      const translated = translatePlatformError(error, appId);
+      if (translated instanceof FleetError && translated.type === 'platform_rejected') {
+        // A single-use code the redirect handler already exchanged: the merchant is there, nothing to do.
+        const merchant = await store.merchants.get(appId);
+        if (merchant?.status === 'authorized') return { outcome: 'ignored', summary: { reason: 'already exchanged' } };
+        return { outcome: 'failed', summary: {}, error: translated.message };
+      }
+      throw translated;
+    }
+  }
+}
+
+function systemEntry(at: number, action: string, appId: string, summary: Record<string, unknown>) {
+  return { at, actorKeyId: null, actorRole: 'system', action, appId, summary, result: 'ok' as const, errorCode: null };
+}
