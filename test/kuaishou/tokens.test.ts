@@ -270,6 +270,24 @@ describe('refresh tokens', () => {
   });
 });
 
+describe('authorization codes', () => {
+  test('a code exchanged by the redirect and the push at once is exchanged once; both get the grant', async () => {
+    const store = new MemoryTokenStore();
+    const first = makePlatform(store);
+    const second = makePlatform(store);
+    await first.tokens.storeTicket('ticket-1', 3 * 3600);
+    const code = routes.authorize(APP);
+
+    const grants = await Promise.all([first.completeAuthorization(code), second.completeAuthorization(code), first.completeAuthorization(code)]);
+
+    assert.equal(routes.issued('authorizer_access_token'), 1);
+    for (const grant of grants) assert.equal(grant.appId, APP);
+    const late = await second.completeAuthorization(code);
+    assert.deepEqual(late, grants[0]);
+    assert.equal(routes.issued('authorizer_access_token'), 1, 'a late caller reads the recorded grant');
+  });
+});
+
 describe('component ticket', () => {
   test('no ticket yet: NoTicketError, and one request for a ticket push', async () => {
     const platform = makePlatform(new MemoryTokenStore(), { ticketRequestIntervalMs: 60_000 });

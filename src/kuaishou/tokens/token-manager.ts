@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CallOptions, KuaishouClient } from '../client.ts';
 import {
   isTokenInvalid,
@@ -60,6 +60,7 @@ export class TokenManager {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly flights = new SingleFlight<string>();
+  private readonly codeFlights = new SingleFlight<AuthorizationGrant>();
   private lastTicketRequestAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: TokenManagerOptions) {
@@ -116,12 +117,37 @@ export class TokenManager {
 
   // ---- Authorizer tokens -------------------------------------------------------------------------------
 
-  /** Exchanges an authorization code (from a push or the redirect) and stores the merchant's pair. */
+  /**
+   * Exchanges an authorization code (from a push or the redirect) and stores the merchant's pair. Codes are
+   * single-use and both paths carry the same one, so the exchange happens once across callers and
+   * instances: the first claims the code (a lease), later callers get the grant it recorded.
+   */
   async exchangeAuthorizationCode(authorizationCode: string): Promise<AuthorizationGrant> {
-    const tokens = await this.withComponentToken((token) => this.client.exchangeAuthorizationCode(token, authorizationCode));
-    const stored = this.toStored(tokens);
-    await this.put(credentialKeys.authorizer(this.componentAppId, tokens.appId), stored);
-    return { appId: tokens.appId, permissions: tokens.permissions, refreshExpiresAt: stored.refreshExpiresAt ?? 0 };
+    const key = credentialKeys.authorizationCode(this.componentAppId, createHash('sha256').update(authorizationCode).digest('hex'));
+    const recorded = (credential: StoredCredential | undefined): AuthorizationGrant | undefined =>
+      credential && credential.expiresAt > this.now() ? (credential.meta?.grant as AuthorizationGrant | undefined) : undefined;
+    return this.codeFlights.run(key, async () => {
+      const deadline = Date.now() + this.leaseWaitMs;
+      while (!(await this.store.tryAcquireLease(key, this.owner, this.leaseTtlMs))) {
+        const done = recorded(await this.store.get(key));
+        if (done) return done;
+        if (Date.now() >= deadline) throw new TokenLeaseTimeoutError('another instance is still exchanging this authorization code', { operation: 'exchangeAuthorizationCode' });
+        await new Promise((resolve) => setTimeout(resolve, this.leasePollMs));
+      }
+      try {
+        const done = recorded(await this.store.get(key));
+        if (done) return done;
+        const tokens = await this.withComponentToken((token) => this.client.exchangeAuthorizationCode(token, authorizationCode));
+        const stored = this.toStored(tokens);
+        await this.put(credentialKeys.authorizer(this.componentAppId, tokens.appId), stored);
+        const grant: AuthorizationGrant = { appId: tokens.appId, permissions: tokens.permissions, refreshExpiresAt: stored.refreshExpiresAt ?? 0 };
+        // Remembered as long as the code could have lived (1 h), so a late second caller gets the same grant.
+        await this.put(key, { value: tokens.appId, expiresAt: this.now() + 3_600_000, meta: { grant } });
+        return grant;
+      } finally {
+        await this.store.releaseLease(key, this.owner).catch(() => undefined);
+      }
+    });
   }
 
   getAuthorizerAccessToken(appId: string): Promise<string> {

@@ -42,4 +42,6 @@ export const credentialKeys = {
   ticket: (componentAppId: string) => `component:${componentAppId}:ticket`,
   componentToken: (componentAppId: string) => `component:${componentAppId}:token`,
   authorizer: (componentAppId: string, appId: string) => `authorizer:${componentAppId}:${appId}`,
+  /** The recorded outcome of exchanging one authorization code (by its hash). */
+  authorizationCode: (componentAppId: string, codeHash: string) => `authcode:${componentAppId}:${codeHash}`,
 };
