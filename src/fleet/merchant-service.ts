@@ -204,10 +204,18 @@ export class MerchantService {
       await this.store.auditLog.append({ ...entry, result: 'ok', errorCode: null });
       return result;
     } catch (error) {
-      const errorCode = error instanceof FleetError ? String(error.details.platformCodeName ?? error.details.platformCode ?? error.code) : 'internal';
+      const errorCode = error instanceof FleetError ? errorCodeOf(error) : 'internal';
       await this.store.auditLog.append({ ...entry, result: 'error', errorCode }).catch(() => undefined);
       throw error;
     }
   }
 }
 
+
+/** The most specific code of a failure, for the audit log: the platform's name for it when there is one. */
+function errorCodeOf(error: FleetError): string {
+  const { platformCodeName, platformCode } = error.details;
+  if (typeof platformCodeName === 'string') return platformCodeName;
+  if (typeof platformCode === 'number') return String(platformCode);
+  return error.code;
+}
