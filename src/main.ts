@@ -1,40 +1,88 @@
 /**
- * `npm start`: the whole product on embedded defaults. Today that is the local Kuaishou Open Platform
- * sandbox (state kept in ./data/sandbox.json); the provider server and the console join here with their
- * issues, wired to the sandbox automatically.
+ * `npm start`: the whole product on embedded defaults, in one process — the local Kuaishou Open Platform
+ * sandbox (state in ./data/sandbox.json) and the provider server on SQLite (./data/ks-isv.db), wired
+ * together: the sandbox pushes to the server, the server's component credentials are the sandbox's.
+ * Every variable of `npm run serve` and `npm run sandbox` still overrides.
  */
-import { buildSandbox } from './sandbox/app.ts';
+import { buildSandbox, type Sandbox } from './sandbox/app.ts';
 import { SandboxConfigError, sandboxOptionsFromEnv } from './sandbox/config.ts';
+import { ConfigError, serverConfigFromEnv } from './server/config.ts';
+import { startService } from './server/service.ts';
 
-async function main(): Promise<void> {
-  let options;
+function exit(message: string, code: number): never {
+  console.error(`ks-isv: ${message}`);
+  process.exit(code);
+}
+
+async function listen(sandbox: Sandbox, port: number): Promise<string> {
   try {
-    options = sandboxOptionsFromEnv({ SANDBOX_STATE_FILE: './data/sandbox.json', ...process.env });
+    return await sandbox.listen();
   } catch (error) {
-    if (error instanceof SandboxConfigError) {
-      console.error(`ks-isv: ${error.message}`);
-      process.exit(2);
-    }
+    if ((error as { code?: string }).code === 'EADDRINUSE') exit(`port ${port} is in use; set SANDBOX_PORT to another port`, 1);
     throw error;
   }
-  const sandbox = await buildSandbox(options);
-  let url: string;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  let sandboxOptions;
   try {
-    url = await sandbox.listen();
+    sandboxOptions = sandboxOptionsFromEnv({ SANDBOX_STATE_FILE: './data/sandbox.json', ...env });
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    console.error(code === 'EADDRINUSE' ? `ks-isv: port ${options.port} is in use; set SANDBOX_PORT to another port` : `ks-isv: ${String(error)}`);
-    process.exit(1);
+    if (error instanceof SandboxConfigError) exit(error.message, 2);
+    throw error;
   }
-  console.log(`ks-isv — Kuaishou mini-program service provider platform
+  const sandbox = await buildSandbox(sandboxOptions);
+  const sandboxUrl = await listen(sandbox, sandboxOptions.port);
+  const component = sandbox.runtime.state.component;
 
-  Kuaishou Open Platform sandbox   ${url}/sandbox
-  sandbox control API              ${url}/sandbox/api/state
-  state file                       ${options.stateFile}
+  let config;
+  try {
+    config = serverConfigFromEnv({
+      KS_BASE_URL: sandboxUrl,
+      KS_COMPONENT_APP_ID: component.componentAppId,
+      KS_COMPONENT_APP_SECRET: component.componentAppSecret,
+      KS_MESSAGE_TOKEN: component.messageToken,
+      KS_MESSAGE_KEY: component.messageKey,
+      KS_SERVER_DOMAINS: component.serverDomains.join(','),
+      KS_WEBVIEW_DOMAINS: component.webviewDomains.join(','),
+      ...env,
+    });
+  } catch (error) {
+    await sandbox.close();
+    if (error instanceof ConfigError) exit(error.message, 2);
+    throw error;
+  }
+  // The sandbox's component app pushes to this server.
+  Object.assign(component, { authEventUrl: `${config.publicUrl}/callbacks/auth`, messageUrl: `${config.publicUrl}/callbacks/events` });
+  sandbox.runtime.state.changed();
 
-The provider server and the console arrive with issues #4 and #6. Stop with Ctrl-C.`);
+  let service;
+  try {
+    service = await startService(config);
+  } catch (error) {
+    await sandbox.close();
+    if ((error as { code?: string }).code === 'EADDRINUSE') exit(`port ${config.port} is in use; set PORT to another port`, 1);
+    throw error;
+  }
+  const key = service.generatedAdminKey
+    ? `${service.generatedAdminKey}\n                                   (shown once: keep it; more with \`npm run keys -- create --role operator\`)`
+    : '(created on first start; a new one: `npm run keys -- create --role admin`)';
+  console.log(`
+ks-isv — Kuaishou mini-program service provider platform
+
+  server (REST API)                ${service.url}/api/v1
+  API docs (OpenAPI)               ${service.url}/docs
+  admin API key                    ${key}
+  Kuaishou sandbox                 ${sandboxUrl}/sandbox
+  database                         ${config.databaseUrl}
+
+Stop with Ctrl-C.`);
   const stop = (): void => {
-    void sandbox.close().then(() => process.exit(0));
+    void service
+      .close()
+      .then(() => sandbox.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -37,13 +37,18 @@ export function openapiRoutes(app: FastifyInstance, runtime: SandboxRuntime): vo
     });
   };
 
-  authorized('serverDomains', (target, { body }) => ({
-    ...serverDomainAnswer(changeServerDomains(target, body, state.component.serverDomains)),
-  }));
+  // The domain rules change the app record without the state: mark it changed here, or a state file misses it.
+  authorized('serverDomains', (target, { body }) => {
+    const domains = changeServerDomains(target, body, state.component.serverDomains);
+    state.changed();
+    return { ...serverDomainAnswer(domains) };
+  });
 
-  authorized('webviewDomains', (target, { body }) => ({
-    webview_domain: changeWebviewDomains(target, body, state.component.webviewDomains),
-  }));
+  authorized('webviewDomains', (target, { body }) => {
+    const domains = changeWebviewDomains(target, body, state.component.webviewDomains);
+    state.changed();
+    return { webview_domain: domains };
+  });
 
   authorized('uploadCode', (target, { body }) => {
     uploadCode(state, target, body);

@@ -1,0 +1,91 @@
+/**
+ * Server configuration from the environment (names in the design notes). Invalid values fail at start with
+ * a message naming the variable; secrets are never echoed.
+ */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Base URL merchants' browsers and the platform reach this server at (redirect URIs, push URLs). */
+  publicUrl: string;
+  databaseUrl: string;
+  kuaishou: {
+    baseUrl: string;
+    componentAppId: string;
+    componentAppSecret: string;
+    messageToken: string;
+    messageKey: string;
+    /** The component's registered domains, to check merchants' domains before calling (empty: unchecked). */
+    serverDomains: string[];
+    webviewDomains: string[];
+  };
+  /** Master key for encryption at rest (base64/hex, 32 bytes); undefined: use or create the key file. */
+  secretKey: string | undefined;
+  secretKeyFile: string;
+  /** Bootstrap admin API key; undefined: generated and printed once when no key exists. */
+  adminKey: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} is required`);
+  return value;
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL (got "${raw}")`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function hostList(env: Env, name: string): string[] {
+  const raw = env[name] ?? '';
+  const list = raw.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean);
+  for (const host of list) if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(host)) throw new ConfigError(`${name}: "${host}" is not a host name`);
+  return list;
+}
+
+export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
+  const rawPort = env.PORT ?? '3000';
+  const port = Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number (got "${rawPort}")`);
+  const host = env.HOST || '127.0.0.1';
+  const databaseUrl = env.DATABASE_URL || 'sqlite:./data/ks-isv.db';
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
+  const messageKey = required(env, 'KS_MESSAGE_KEY');
+  if (!/^[A-Za-z0-9+/]{43}$/.test(messageKey)) throw new ConfigError('KS_MESSAGE_KEY must be the 43-character encryption KEY registered with the platform');
+  const logLevel = (env.LOG_LEVEL || 'info') as ServerConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    port,
+    host,
+    publicUrl: httpUrl(env, 'PUBLIC_URL', `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
+    databaseUrl,
+    kuaishou: {
+      baseUrl: httpUrl(env, 'KS_BASE_URL', 'https://open.kuaishou.com'),
+      componentAppId: required(env, 'KS_COMPONENT_APP_ID'),
+      componentAppSecret: required(env, 'KS_COMPONENT_APP_SECRET'),
+      messageToken: required(env, 'KS_MESSAGE_TOKEN'),
+      messageKey,
+      serverDomains: hostList(env, 'KS_SERVER_DOMAINS'),
+      webviewDomains: hostList(env, 'KS_WEBVIEW_DOMAINS'),
+    },
+    secretKey: env.KS_ISV_SECRET_KEY || undefined,
+    secretKeyFile: env.KS_ISV_SECRET_KEY_FILE || './data/secret.key',
+    adminKey: env.KS_ISV_ADMIN_KEY || undefined,
+    logLevel,
+  };
+}

@@ -1,0 +1,34 @@
+import type { Actor, MerchantService } from '../fleet/merchant-service.ts';
+import type { Role } from '../fleet/model.ts';
+import type { Store } from '../fleet/ports.ts';
+import type { PushService } from '../fleet/push-service.ts';
+import type { PushKeys } from '../kuaishou/index.ts';
+import type { Metrics } from './metrics.ts';
+
+/** What the routes work with: the fleet services and a few server-side facts. */
+export interface ServerContext {
+  merchants: MerchantService;
+  pushes: PushService;
+  store: Store;
+  pushKeys: PushKeys;
+  metrics: Metrics;
+  publicUrl: string;
+}
+
+/** Who may call a route. */
+export type Access = Role | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    actor: Actor | undefined;
+  }
+}
+
+/** The actor of an authenticated route (the auth hook has run). */
+export function actorOf(request: { actor: Actor | undefined }): Actor {
+  if (!request.actor) throw new Error('route declared public but reads the actor');
+  return request.actor;
+}

@@ -1,0 +1,62 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { actorOf, type ServerContext } from '../context.ts';
+import { AppIdParams, CapabilitySchema, errorResponses, MerchantListQuery } from '../schemas.ts';
+
+export function merchantRoutes(root: FastifyInstance, ctx: ServerContext): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/api/v1/authorizations',
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['merchants'],
+        summary: "Creates a merchant's authorization link (授权链接)",
+        body: Type.Optional(Type.Object({ redirectUri: Type.Optional(Type.String({ format: 'uri', maxLength: 1024 })) })),
+        response: { 201: Type.Object({ url: Type.String(), expiresAt: Type.Number() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const redirectUri = request.body?.redirectUri ?? `${ctx.publicUrl}/callbacks/authorize`;
+      return reply.code(201).send(await ctx.merchants.createAuthorizationLink(actorOf(request), redirectUri));
+    },
+  );
+
+  app.get(
+    '/api/v1/merchants',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['merchants'],
+        summary: 'Lists merchants (cursor pagination)',
+        querystring: MerchantListQuery,
+        response: { 200: Type.Object({ items: Type.Array(Type.Ref('Merchant')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
+      },
+    },
+    (request) => {
+      const { status, q, limit, cursor } = request.query;
+      return ctx.merchants.list({ limit, ...(status ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
+    },
+  );
+
+  app.get(
+    '/api/v1/merchants/:appId',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['merchants'],
+        summary: 'One merchant, with its capability applications',
+        params: AppIdParams,
+        response: {
+          200: Type.Intersect([Type.Ref('Merchant'), Type.Object({ capabilities: Type.Array(CapabilitySchema) })]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const merchant = await ctx.merchants.get(request.params.appId);
+      return { ...merchant, capabilities: await ctx.merchants.capabilities(merchant.appId) };
+    },
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * Request and response schemas of the REST API (TypeBox → JSON Schema): validated on the way in, used to
+ * serialise on the way out (unknown fields never leak), and published as OpenAPI.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import { CAPABILITY_NAMES } from '../fleet/model.ts';
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Record(Type.String(), Type.Unknown()),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+export const errorResponses = {
+  400: Type.Ref('Error'),
+  401: Type.Ref('Error'),
+  403: Type.Ref('Error'),
+  404: Type.Ref('Error'),
+  409: Type.Ref('Error'),
+  422: Type.Ref('Error'),
+  502: Type.Ref('Error'),
+  503: Type.Ref('Error'),
+};
+
+export const AppIdParams = Type.Object({ appId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const MerchantSchema = Type.Object(
+  {
+    appId: Type.String(),
+    name: Nullable(Type.String()),
+    status: Type.Union([Type.Literal('authorized'), Type.Literal('revoked')]),
+    permissions: Type.Array(Type.Integer()),
+    authorizedAt: Type.Number(),
+    revokedAt: Nullable(Type.Number()),
+    createdAt: Type.Number(),
+    updatedAt: Type.Number(),
+    lastAudit: Nullable(
+      Type.Object({
+        userVersion: Type.String(),
+        state: Type.String(),
+        reason: Type.Optional(Type.String()),
+        at: Type.Number(),
+      }),
+    ),
+  },
+  { $id: 'Merchant' },
+);
+
+export const CapabilitySchema = Type.Object(
+  {
+    appId: Type.String(),
+    capability: Type.String(),
+    status: Type.String(),
+    reason: Nullable(Type.String()),
+    updatedAt: Type.Number(),
+  },
+  { $id: 'Capability' },
+);
+
+export const MerchantListQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('authorized'), Type.Literal('revoked')])),
+  q: Type.Optional(Type.String({ maxLength: 100 })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+});
+
+const DomainList = Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 200 });
+
+export const ServerDomainsSchema = Type.Object(
+  { request: DomainList, socket: DomainList, uploadFile: DomainList, downloadFile: DomainList, udp: DomainList },
+  { $id: 'ServerDomains' },
+);
+
+export const ServerDomainsBody = Type.Object({
+  action: Type.Union([Type.Literal('add'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('get')]),
+  request: Type.Optional(DomainList),
+  socket: Type.Optional(DomainList),
+  uploadFile: Type.Optional(DomainList),
+  downloadFile: Type.Optional(DomainList),
+  udp: Type.Optional(DomainList),
+});
+
+export const WebviewDomainsBody = Type.Object({
+  action: Type.Union([Type.Literal('add'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('get')]),
+  domains: Type.Optional(DomainList),
+});
+
+export const UploadBody = Type.Object({
+  templateId: Type.Integer({ minimum: 0 }),
+  userVersion: Type.String({ minLength: 1, maxLength: 64 }),
+  userDesc: Type.String({ maxLength: 1024, default: '' }),
+  extJson: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String({ maxLength: 512 * 1024 })]),
+});
+
+export const AuditBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 1024 })) });
+
+const VersionBase = {
+  userVersion: Type.String(),
+  userDesc: Type.String(),
+  templateId: Type.Number(),
+};
+
+export const VersionsSchema = Type.Object(
+  {
+    dev: Nullable(Type.Object({ ...VersionBase, createdAt: Type.Number() })),
+    audit: Nullable(Type.Object({ ...VersionBase, status: Type.String(), reason: Type.Optional(Type.String()), submittedAt: Type.Number() })),
+    online: Nullable(
+      Type.Object({ ...VersionBase, releasedAt: Type.Number(), canRollback: Type.Boolean(), rollbackVersion: Type.Optional(Type.String()) }),
+    ),
+  },
+  { $id: 'Versions' },
+);
+
+export const QrQuery = Type.Object({
+  version: Type.Union([Type.Literal('latest'), Type.Literal('audit')], { default: 'latest' }),
+  path: Type.Optional(Type.String({ maxLength: 512 })),
+});
+
+export const CapabilityParams = Type.Object({
+  appId: AppIdParams.properties.appId,
+  capability: Type.Union(CAPABILITY_NAMES.map((name) => Type.Literal(name))),
+});
+
+export const CapabilityBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) });
+
+export const AuditLogQuery = Type.Object({
+  appId: Type.Optional(Type.String({ maxLength: 64 })),
+  actor: Type.Optional(Type.String({ maxLength: 64 })),
+  action: Type.Optional(Type.String({ maxLength: 64 })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+});
+
+export const AuditLogEntrySchema = Type.Object(
+  {
+    id: Type.String(),
+    at: Type.Number(),
+    actorKeyId: Nullable(Type.String()),
+    actorRole: Nullable(Type.String()),
+    action: Type.String(),
+    appId: Nullable(Type.String()),
+    summary: Type.Record(Type.String(), Type.Unknown()),
+    result: Type.String(),
+    errorCode: Nullable(Type.String()),
+  },
+  { $id: 'AuditLogEntry' },
+);
+
+export const TemplateSchema = Type.Object(
+  { templateId: Type.Number(), userVersion: Type.String(), userDesc: Type.String(), createdAt: Type.Number() },
+  { $id: 'Template' },
+);
+
+export const RoleSchema = Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]);
+
+export const ApiKeySchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    role: Type.String(),
+    createdAt: Type.Number(),
+    lastUsedAt: Nullable(Type.Number()),
+    revokedAt: Nullable(Type.Number()),
+  },
+  { $id: 'ApiKey' },
+);
+
+export const SHARED_SCHEMAS = [ErrorSchema, MerchantSchema, CapabilitySchema, ServerDomainsSchema, VersionsSchema, AuditLogEntrySchema, TemplateSchema, ApiKeySchema];
+
+export type MerchantListQueryType = Static<typeof MerchantListQuery>;

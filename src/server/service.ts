@@ -1,0 +1,124 @@
+/**
+ * The composition root: from a `ServerConfig` to a running provider service — store (migrated), Kuaishou
+ * client and tokens on the durable store, fleet services, Fastify app, background jobs.
+ */
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger as PinoLogger } from 'pino';
+import { BackgroundJobs } from '../fleet/background-jobs.ts';
+import { MerchantService } from '../fleet/merchant-service.ts';
+import { PushService } from '../fleet/push-service.ts';
+import { ENDPOINTS, KuaishouClient, KuaishouPlatform, redact, TokenManager, type FetchLike } from '../kuaishou/index.ts';
+import { loadSecretKey, openStore, type SqlStore } from '../store/index.ts';
+import { bootstrapAdminKey } from './api-keys.ts';
+import { buildApp } from './app.ts';
+import type { ServerConfig } from './config.ts';
+import { Metrics } from './metrics.ts';
+
+export interface Service {
+  app: FastifyInstance;
+  store: SqlStore;
+  platform: KuaishouPlatform;
+  jobs: BackgroundJobs;
+  metrics: Metrics;
+  /** The admin key generated on this start (no key existed), to show once. */
+  generatedAdminKey: string | undefined;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Overrides the logger built from LOG_LEVEL (tests capture lines with it). */
+  logger?: PinoLogger;
+  fetch?: FetchLike;
+  /** Don't listen: tests use `app.inject`. */
+  listen?: boolean;
+  publicRateLimit?: number;
+}
+
+const OPERATION_BY_PATH = new Map(Object.entries(ENDPOINTS).map(([operation, endpoint]) => [endpoint.path, operation]));
+const TOKEN_OPERATIONS = new Set(['getComponentAccessToken', 'refreshAuthorizerToken', 'exchangeAuthorizationCode']);
+
+export function createLogger(level: ServerConfig['logLevel']): PinoLogger {
+  return pino({
+    level,
+    redact: { paths: ['req.headers.authorization', 'req.headers.kwaisign', 'req.headers.cookie', '*.secret', '*.token', '*.key'], censor: '[REDACTED]' },
+    serializers: {
+      // Query strings may carry authorization codes and tokens.
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: redact(req.url) }),
+    },
+  });
+}
+
+/** fetch that counts upstream calls by operation and result. */
+function countingFetch(metrics: Metrics, inner: FetchLike): FetchLike {
+  return async (input, init) => {
+    const operation = OPERATION_BY_PATH.get(new URL(input).pathname) ?? 'unknown';
+    if (TOKEN_OPERATIONS.has(operation)) metrics.tokenRefreshes.inc({ operation });
+    try {
+      const response = await inner(input, init);
+      metrics.upstreamCalls.inc({ operation, result: response.ok ? 'http_2xx' : `http_${response.status}` });
+      return response;
+    } catch (error) {
+      metrics.upstreamCalls.inc({ operation, result: 'no_answer' });
+      throw error;
+    }
+  };
+}
+
+export async function startService(config: ServerConfig, options: StartOptions = {}): Promise<Service> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const secretKey = await loadSecretKey({ env: config.secretKey, keyFile: config.secretKeyFile });
+  const store = await openStore({ url: config.databaseUrl, secretKey });
+  const { kuaishou } = config;
+  const client = new KuaishouClient({
+    componentAppId: kuaishou.componentAppId,
+    componentAppSecret: kuaishou.componentAppSecret,
+    baseUrl: kuaishou.baseUrl,
+    logger,
+    fetch: countingFetch(metrics, options.fetch ?? ((input, init) => fetch(input, init))),
+  });
+  const platform = new KuaishouPlatform(client, new TokenManager({ client, store: store.tokenStore, logger }));
+  const merchants = new MerchantService({
+    store,
+    platform,
+    logger,
+    registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
+  });
+  const pushes = new PushService({ store, platform, logger });
+  const jobs = new BackgroundJobs({ store, platform, logger });
+  const app = await buildApp(
+    {
+      merchants,
+      pushes,
+      store,
+      metrics,
+      publicUrl: config.publicUrl,
+      pushKeys: { token: kuaishou.messageToken, key: kuaishou.messageKey, componentAppId: kuaishou.componentAppId },
+    },
+    { logger, ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}) },
+  );
+  const generatedAdminKey = await bootstrapAdminKey(store.apiKeys, config.adminKey);
+  let url = '';
+  if (options.listen !== false) {
+    url = (await app.listen({ port: config.port, host: config.host })).replace('[::1]', '127.0.0.1');
+    await jobs.ensureTicket();
+    jobs.start();
+  }
+  return {
+    app,
+    store,
+    platform,
+    jobs,
+    metrics,
+    generatedAdminKey,
+    get url() {
+      return url;
+    },
+    async close() {
+      await jobs.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}
