@@ -91,6 +91,8 @@ export class MerchantService {
     const at = this.now();
     return this.store.transaction(async (tx) => {
       const merchant = await tx.merchants.upsertAuthorized(grant.appId, grant.permissions.map((p) => p.id), at);
+      // The push and the redirect carry the same code: only the path that exchanged it records it.
+      if (!grant.exchangedHere) return merchant;
       await tx.auditLog.append({
         at,
         actorKeyId: null,

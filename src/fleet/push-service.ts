@@ -128,11 +128,11 @@ export class PushService {
       const grant = await platform.tokens.exchangeAuthorizationCode(code);
       const permissions = grant.permissions.map((p) => p.id);
       return {
-        outcome: 'applied',
-        summary: { permissions },
+        outcome: grant.exchangedHere ? 'applied' : 'ignored',
+        summary: grant.exchangedHere ? { permissions } : { permissions, reason: 'code already exchanged by the authorization redirect' },
         effect: async (tx) => {
           await tx.merchants.upsertAuthorized(grant.appId, permissions, at);
-          await tx.auditLog.append(systemEntry(at, 'merchant.authorized', grant.appId, { via: type, permissions }));
+          if (grant.exchangedHere) await tx.auditLog.append(systemEntry(at, 'merchant.authorized', grant.appId, { via: type, permissions }));
         },
       };
     } catch (error) {

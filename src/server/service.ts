@@ -12,6 +12,7 @@ import { loadSecretKey, openStore, type SqlStore } from '../store/index.ts';
 import { bootstrapAdminKey } from './api-keys.ts';
 import { buildApp } from './app.ts';
 import type { ServerConfig } from './config.ts';
+import type { ServerContext } from './context.ts';
 import { Metrics } from './metrics.ts';
 
 export interface Service {
@@ -38,15 +39,16 @@ export interface StartOptions {
 const OPERATION_BY_PATH = new Map(Object.entries(ENDPOINTS).map(([operation, endpoint]) => [endpoint.path, operation]));
 const TOKEN_OPERATIONS = new Set(['getComponentAccessToken', 'refreshAuthorizerToken', 'exchangeAuthorizationCode']);
 
-export function createLogger(level: ServerConfig['logLevel']): PinoLogger {
-  return pino({
+export function createLogger(level: ServerConfig['logLevel'], destination?: pino.DestinationStream): PinoLogger {
+  const options: pino.LoggerOptions = {
     level,
     redact: { paths: ['req.headers.authorization', 'req.headers.kwaisign', 'req.headers.cookie', '*.secret', '*.token', '*.key'], censor: '[REDACTED]' },
     serializers: {
       // Query strings may carry authorization codes and tokens.
       req: (req: { method: string; url: string }) => ({ method: req.method, url: redact(req.url) }),
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** fetch that counts upstream calls by operation and result. */
@@ -87,21 +89,24 @@ export async function startService(config: ServerConfig, options: StartOptions =
   });
   const pushes = new PushService({ store, platform, logger });
   const jobs = new BackgroundJobs({ store, platform, logger });
+  const ctx: ServerContext = {
+    merchants,
+    pushes,
+    store,
+    metrics,
+    publicUrl: config.publicUrl,
+    pushKeys: { token: kuaishou.messageToken, key: kuaishou.messageKey, componentAppId: kuaishou.componentAppId },
+  };
   const app = await buildApp(
-    {
-      merchants,
-      pushes,
-      store,
-      metrics,
-      publicUrl: config.publicUrl,
-      pushKeys: { token: kuaishou.messageToken, key: kuaishou.messageKey, componentAppId: kuaishou.componentAppId },
-    },
+    ctx,
     { logger, ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}) },
   );
   const generatedAdminKey = await bootstrapAdminKey(store.apiKeys, config.adminKey);
   let url = '';
   if (options.listen !== false) {
     url = (await app.listen({ port: config.port, host: config.host })).replace('[::1]', '127.0.0.1');
+    // Port 0 (tests): the public URL is only known now.
+    if (config.port === 0) ctx.publicUrl = url;
     await jobs.ensureTicket();
     jobs.start();
   }

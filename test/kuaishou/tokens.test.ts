@@ -282,8 +282,9 @@ describe('authorization codes', () => {
 
     assert.equal(routes.issued('authorizer_access_token'), 1);
     for (const grant of grants) assert.equal(grant.appId, APP);
+    assert.equal(grants.filter((grant) => grant.exchangedHere).length, 1, 'exactly one caller exchanged it');
     const late = await second.completeAuthorization(code);
-    assert.deepEqual(late, grants[0]);
+    assert.deepEqual(late, { ...grants[0], exchangedHere: false });
     assert.equal(routes.issued('authorizer_access_token'), 1, 'a late caller reads the recorded grant');
   });
 });

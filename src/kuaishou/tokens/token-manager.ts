@@ -37,6 +37,8 @@ export interface AuthorizationGrant {
   appId: string;
   permissions: GrantedPermission[];
   refreshExpiresAt: number;
+  /** True for the one caller that exchanged the code; false for those handed its recorded grant. */
+  exchangedHere: boolean;
 }
 
 type Usable = (credential: StoredCredential) => boolean;
@@ -125,8 +127,12 @@ export class TokenManager {
   async exchangeAuthorizationCode(authorizationCode: string): Promise<AuthorizationGrant> {
     const key = credentialKeys.authorizationCode(this.componentAppId, createHash('sha256').update(authorizationCode).digest('hex'));
     const recorded = (credential: StoredCredential | undefined): AuthorizationGrant | undefined =>
-      credential && credential.expiresAt > this.now() ? (credential.meta?.grant as AuthorizationGrant | undefined) : undefined;
-    return this.codeFlights.run(key, async () => {
+      credential && credential.expiresAt > this.now() && credential.meta?.grant
+        ? { ...(credential.meta.grant as AuthorizationGrant), exchangedHere: false }
+        : undefined;
+    let started = false;
+    const grant = await this.codeFlights.run(key, async () => {
+      started = true;
       const deadline = Date.now() + this.leaseWaitMs;
       while (!(await this.store.tryAcquireLease(key, this.owner, this.leaseTtlMs))) {
         const done = recorded(await this.store.get(key));
@@ -140,7 +146,7 @@ export class TokenManager {
         const tokens = await this.withComponentToken((token) => this.client.exchangeAuthorizationCode(token, authorizationCode));
         const stored = this.toStored(tokens);
         await this.put(credentialKeys.authorizer(this.componentAppId, tokens.appId), stored);
-        const grant: AuthorizationGrant = { appId: tokens.appId, permissions: tokens.permissions, refreshExpiresAt: stored.refreshExpiresAt ?? 0 };
+        const grant: AuthorizationGrant = { appId: tokens.appId, permissions: tokens.permissions, refreshExpiresAt: stored.refreshExpiresAt ?? 0, exchangedHere: true };
         // Remembered as long as the code could have lived (1 h), so a late second caller gets the same grant.
         await this.put(key, { value: tokens.appId, expiresAt: this.now() + 3_600_000, meta: { grant } });
         return grant;
@@ -148,6 +154,8 @@ export class TokenManager {
         await this.store.releaseLease(key, this.owner).catch(() => undefined);
       }
     });
+    // Callers that joined another's flight in this process did not exchange it themselves.
+    return started ? grant : { ...grant, exchangedHere: false };
   }
 
   getAuthorizerAccessToken(appId: string): Promise<string> {

@@ -10,6 +10,9 @@ import type { ServerContext } from '../context.ts';
 import { errorBody } from '../http-errors.ts';
 
 const PUSH_BODY_LIMIT = 256 * 1024;
+/** Pushes stamped further from now than this are refused as replays (the platform resends within minutes). */
+export const PUSH_MAX_AGE_MS = 60 * 60_000;
+const PUSH_MAX_FUTURE_MS = 5 * 60_000;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -38,6 +41,12 @@ export async function callbackRoutes(app: FastifyInstance, ctx: ServerContext): 
           ctx.metrics.pushes.inc({ event: 'rejected', outcome: error.code });
           request.log.warn({ channel, reason: error.code }, 'push refused');
           return reply.code(error.code === 'bad_signature' ? 401 : 400).send(errorBody(error.code, error.message));
+        }
+        const age = Date.now() - opened.timestamp;
+        if (age > PUSH_MAX_AGE_MS || age < -PUSH_MAX_FUTURE_MS) {
+          ctx.metrics.pushes.inc({ event: 'rejected', outcome: 'stale' });
+          request.log.warn({ channel, msgId: opened.msgId }, 'stale push refused');
+          return reply.code(400).send(errorBody('stale_push', 'the push timestamp is outside the accepted window (replay?)'));
         }
         try {
           const result = await ctx.pushes.handle(channel, opened);

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { dialectTargets } from '../store/dialects.ts';
+import { startStack, type Stack } from '../helpers/service.ts';
+
+const APP = 'ks0000000000000001';
+
+for (const dialect of dialectTargets()) {
+  describe(`onboarding on ${dialect.name}`, { skip: dialect.skip }, () => {
+    let stack: Stack;
+    after(async () => {
+      await stack?.close();
+      await dialect.cleanup();
+    });
+
+    test('authorization link → sandbox page → merchant listed → operations → audit by push → release', async () => {
+      stack = await startStack(dialect);
+      await stack.ready();
+
+      const link = await stack.api<{ url: string; expiresAt: number }>('POST', '/api/v1/authorizations', { key: stack.keys.operator, body: {} });
+      assert.equal(link.status, 201);
+      assert.ok(link.json.expiresAt > Date.now());
+
+      // The merchant, in a browser: log in, pick the app, confirm.
+      const page = new URL(link.json.url);
+      page.searchParams.set('merchant_id', 'm000001');
+      const form = await fetch(page);
+      assert.equal(form.status, 200);
+      const confirm = await fetch(`${page.origin}${page.pathname}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([
+          ...['component_app_id', 'pre_auth_code', 'redirect_uri'].map((name) => [name, page.searchParams.get(name) ?? ''] as [string, string]),
+          ['merchant_id', 'm000001'],
+          ['app_id', APP],
+          ['permission', '1'],
+          ['permission', '2'],
+        ]),
+      });
+      assert.equal(confirm.status, 302);
+      const back = await fetch(confirm.headers.get('location')!);
+      assert.equal(back.status, 200);
+      assert.match(await back.text(), /授权成功/);
+
+      const listed = await stack.api<{ items: { appId: string; status: string; permissions: number[] }[] }>('GET', '/api/v1/merchants', { key: stack.keys.viewer });
+      assert.equal(listed.status, 200);
+      assert.deepEqual(listed.json.items.map((m) => [m.appId, m.status, m.permissions]), [[APP, 'authorized', [1, 2]]]);
+
+      const upload = await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: { templateId: 1, userVersion: '1.0.0', userDesc: 'first', extJson: { shopId: 7 } } });
+      assert.equal(upload.status, 200);
+      const early = await stack.api<{ error: { code: string; details: { platformCodeName: string } } }>('POST', `/api/v1/merchants/${APP}/release`, { key: stack.keys.operator });
+      assert.equal(early.status, 409);
+      assert.equal(early.json.error.details.platformCodeName, 'NO_PASSED_AUDIT');
+
+      assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/audit`, { key: stack.keys.operator, body: { note: 'please' } })).status, 200);
+      let merchant: { lastAudit: { state: string } | null } | undefined;
+      for (let i = 0; i < 100; i++) {
+        merchant = (await stack.api<{ lastAudit: { state: string } | null }>('GET', `/api/v1/merchants/${APP}`)).json;
+        if (merchant.lastAudit?.state === 'passed') break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(merchant?.lastAudit?.state, 'passed', 'the audit result arrived by push');
+
+      assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/release`, { key: stack.keys.operator })).status, 200);
+      const versions = await stack.api<{ online: { userVersion: string } | null }>('GET', `/api/v1/merchants/${APP}/versions`, { key: stack.keys.viewer });
+      assert.equal(versions.json.online?.userVersion, '1.0.0');
+
+      const qr = await stack.api('GET', `/api/v1/merchants/${APP}/qrcode`, { key: stack.keys.viewer });
+      assert.equal(qr.status, 200);
+      assert.equal(qr.headers.get('content-type'), 'image/png');
+      assert.deepEqual([...qr.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+
+      const log = await stack.api<{ items: { action: string; result: string }[] }>('GET', `/api/v1/audit-log?appId=${APP}`);
+      assert.deepEqual(
+        log.json.items.map((e) => `${e.action}:${e.result}`).reverse(),
+        ['merchant.authorized:ok', 'code.upload:ok', 'release:error', 'audit.submit:ok', 'release:ok'],
+      );
+    });
+  });
+}
