@@ -1,0 +1,60 @@
+/**
+ * Brings the schema up to date on start, safely when several instances start at once: on PostgreSQL
+ * Kysely's migrator holds an advisory lock; on SQLite the whole run is one BEGIN IMMEDIATE transaction
+ * (the file's write lock, which other processes wait for), queued behind any other run in this process.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Database } from './database.ts';
+import * as initial from './migrations/2026-11-25-0001-initial.ts';
+import type { Schema } from './schema.ts';
+
+/** Every migration, by name; names sort by date. Add new ones at the end; never edit a released one. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-25-0001-initial': initial,
+};
+
+/** Names of the migrations this build knows, oldest first. */
+export const migrationNames: readonly string[] = Object.keys(MIGRATIONS).sort();
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
+
+/** Applies pending migrations; returns the names applied now (empty when already up to date). */
+export async function migrateToLatest(database: Database): Promise<string[]> {
+  const { error, results = [] } = database.dialect === 'postgres' ? await migratePostgres(database) : await migrateSqlite(database);
+  if (error !== undefined) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    const reason = error instanceof Error ? error.message : 'see cause';
+    throw new Error(`database migration${failed ? ` ${failed}` : ''} failed: ${reason}`, { cause: error });
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+function migratePostgres(database: Database): Promise<MigrationResultSet> {
+  // The bookkeeping tables live in our schema: Kysely would otherwise find another schema's.
+  return new Migrator({ db: database.db, provider, migrationTableSchema: database.schema }).migrateToLatest();
+}
+
+/** SQLite runs in this process, queued per file: a second connection would block the event loop on the lock. */
+const sqliteRuns = new Map<string, Promise<unknown>>();
+
+function migrateSqlite(database: Database): Promise<MigrationResultSet> {
+  const file = database.sqliteFile ?? ':memory:';
+  const run = (): Promise<MigrationResultSet> => database.db.connection().execute((connection) => migrateLocked(connection));
+  if (file === ':memory:') return run();
+  const queued = (sqliteRuns.get(file) ?? Promise.resolve()).then(run, run);
+  sqliteRuns.set(file, queued.catch(() => undefined));
+  return queued;
+}
+
+async function migrateLocked(connection: Kysely<Schema>): Promise<MigrationResultSet> {
+  await sql`begin immediate`.execute(connection);
+  let result: MigrationResultSet;
+  try {
+    result = await new Migrator({ db: connection, provider, disableTransactions: true }).migrateToLatest();
+  } catch (error) {
+    await sql`rollback`.execute(connection);
+    throw error;
+  }
+  await sql.raw(result.error === undefined ? 'commit' : 'rollback').execute(connection);
+  return result;
+}

@@ -1,0 +1,94 @@
+/**
+ * The tables as Kysely sees them. Portable across SQLite and PostgreSQL: text ids, JSON as text, epoch
+ * milliseconds as integers (PostgreSQL `bigint`, parsed back into JS numbers by `openDatabase`).
+ * This describes the latest migration; the migrations themselves never import it.
+ */
+
+export interface CredentialsTable {
+  key: string;
+  /** HMAC of the plaintext value, so compare-and-set can match without decrypting. */
+  value_hash: string;
+  value_enc: string;
+  expires_at: number;
+  refresh_enc: string | null;
+  refresh_expires_at: number | null;
+  meta_json: string | null;
+  updated_at: number;
+}
+
+export interface LeasesTable {
+  key: string;
+  owner: string;
+  expires_at: number;
+}
+
+export interface MerchantsTable {
+  app_id: string;
+  name: string | null;
+  status: string;
+  permissions_json: string;
+  authorized_at: number;
+  revoked_at: number | null;
+  created_at: number;
+  updated_at: number;
+  last_audit_json: string | null;
+}
+
+export interface MerchantCapabilitiesTable {
+  app_id: string;
+  capability: string;
+  status: string;
+  reason: string | null;
+  updated_at: number;
+}
+
+export interface PushEventsTable {
+  msg_id: string;
+  channel: string;
+  event_type: string;
+  app_id: string | null;
+  received_at: number;
+  outcome: string;
+  summary_json: string;
+  error: string | null;
+}
+
+export interface AuditLogTable {
+  /** Sortable: zero-padded base36 time, a per-process sequence, a random suffix. */
+  id: string;
+  at: number;
+  actor_key_id: string | null;
+  actor_role: string | null;
+  action: string;
+  app_id: string | null;
+  summary_json: string;
+  result: string;
+  error_code: string | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface VersionsCacheTable {
+  app_id: string;
+  versions_json: string;
+  fetched_at: number;
+}
+
+export interface Schema {
+  credentials: CredentialsTable;
+  leases: LeasesTable;
+  merchants: MerchantsTable;
+  merchant_capabilities: MerchantCapabilitiesTable;
+  push_events: PushEventsTable;
+  audit_log: AuditLogTable;
+  api_keys: ApiKeysTable;
+  versions_cache: VersionsCacheTable;
+}

@@ -1,0 +1,110 @@
+/**
+ * The service's `Store`: fleet's repositories and the durable token store over one database, migrated on
+ * open. `transaction(work)` hands `work` the same repositories bound to one database transaction.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Repositories, Store } from '../fleet/ports.ts';
+import { SqlApiKeyRepository } from './api-key-repository.ts';
+import { SqlAuditLogRepository } from './audit-log-repository.ts';
+import { SqlCapabilityRepository } from './capability-repository.ts';
+import { openDatabase, type Database, type DialectName, type OpenDatabaseOptions } from './database.ts';
+import { SqlMerchantRepository } from './merchant-repository.ts';
+import { migrateToLatest } from './migrate.ts';
+import { SqlPushEventRepository } from './push-event-repository.ts';
+import type { Schema } from './schema.ts';
+import { SecretBox } from './secret-box.ts';
+import { SqlTokenStore } from './sql-token-store.ts';
+
+export interface OpenStoreOptions extends OpenDatabaseOptions {
+  /** `DATABASE_URL`: `sqlite:<path>`, `sqlite::memory:`, `postgres://…[?schema=<name>]`. */
+  url: string;
+  /** The 32-byte master key (see `loadSecretKey`) that encrypts credentials at rest. */
+  secretKey: Uint8Array;
+  /** Clock for lease expiry and `updated_at` columns (default `Date.now`). */
+  now?: () => number;
+}
+
+/** Opens the database, brings its schema up to date, and returns the store over it. */
+export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
+  const box = new SecretBox(options.secretKey);
+  const database = await openDatabase(options.url, options);
+  try {
+    await migrateToLatest(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return new SqlStore(database, box, options.now);
+}
+
+export class SqlStore implements Store {
+  readonly dialect: DialectName;
+  readonly merchants: SqlMerchantRepository;
+  readonly capabilities: SqlCapabilityRepository;
+  readonly pushEvents: SqlPushEventRepository;
+  readonly auditLog: SqlAuditLogRepository;
+  readonly apiKeys: SqlApiKeyRepository;
+  /** The `TokenStore` to give `KuaishouPlatform`/`TokenManager`: shared by every instance on this database. */
+  readonly tokenStore: SqlTokenStore;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly database: Database,
+    box: SecretBox,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.dialect = database.dialect;
+    this.merchants = new SqlMerchantRepository(database.db, now);
+    this.capabilities = new SqlCapabilityRepository(database.db);
+    this.pushEvents = new SqlPushEventRepository(database.db);
+    this.auditLog = new SqlAuditLogRepository(database.db);
+    this.apiKeys = new SqlApiKeyRepository(database.db);
+    this.tokenStore = new SqlTokenStore(database.db, box, now);
+  }
+
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Inside, use
+   * only `tx`: on SQLite the store's single connection is held until `work` ends, so concurrent
+   * transactions (and plain queries) queue instead of interleaving. Open one SqlStore per SQLite file per
+   * process: a second connection in the same process waiting on the write lock would block the event loop.
+   */
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
+    const { db } = this.database;
+    if (this.dialect === 'postgres') return db.transaction().execute((trx) => work(this.bind(trx)));
+    return db.connection().execute(async (connection) => {
+      // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes can fail
+      // with SQLITE_BUSY when another process wrote in between.
+      await sql`begin immediate`.execute(connection);
+      let result: T;
+      try {
+        result = await work(this.bind(connection));
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => {
+          // SQLite may already have rolled back on its own (e.g. disk full); `error` is what matters.
+        });
+        throw error;
+      }
+      await sql`commit`.execute(connection);
+      return result;
+    });
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.database.db);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.database.close();
+    return this.closing;
+  }
+
+  private bind(db: Kysely<Schema>): Repositories {
+    return {
+      merchants: new SqlMerchantRepository(db, this.now),
+      capabilities: new SqlCapabilityRepository(db),
+      pushEvents: new SqlPushEventRepository(db),
+      auditLog: new SqlAuditLogRepository(db),
+      apiKeys: new SqlApiKeyRepository(db),
+    };
+  }
+}
