@@ -3,7 +3,7 @@
  * API, over one `SandboxRuntime`. Errors never leave as stack traces: platform paths answer the platform's
  * error shape, the control API `{"error": {...}}`.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MESSAGE_FIELD, type ResponseStyle } from '../kuaishou/endpoints.ts';
 import { silentLogger, type Logger } from '../kuaishou/logger.ts';
 import type { SandboxOptions } from './config.ts';
@@ -44,7 +44,27 @@ export async function buildSandbox(base: SandboxOptions, overrides: BuildSandbox
   const state = await SandboxState.open(options.component, options.stateFile);
   // Registration is configuration: env and overrides win over what a state file remembered.
   if (options.stateFile) Object.assign(state.data.component, overrides.component ?? {});
-  const app = Fastify({ logger: false, bodyLimit: SANDBOX_BODY_LIMIT, forceCloseConnections: true, return503OnClosing: false });
+  const answerError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const style = styleOf(request.url);
+    if (error instanceof ControlError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) logger.error({ url: request.url.split('?')[0], error: error.message }, 'sandbox route failed');
+    const message = status === 500 ? 'sandbox internal error' : error.message;
+    if (style === 'control') return reply.code(status).send({ error: { code: status === 500 ? 'internal' : 'invalid_request', message } });
+    const code = status === 500 ? ERROR_CODES.INTERNAL_ERROR.code : ERROR_CODES.INVALID_PARAMS.code;
+    return reply.code(status).send({ result: code, [MESSAGE_FIELD[style]]: message });
+  };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: SANDBOX_BODY_LIMIT,
+    forceCloseConnections: true,
+    return503OnClosing: false,
+    // Errors raised before routing (a malformed %-escape in the path, a path parameter over 100 characters)
+    // skip the error handler: without this they would leave in Fastify's own shape.
+    frameworkErrors: (error, request, reply) => {
+      void answerError(error, request, reply);
+    },
+  });
   let url = '';
   const runtime = new SandboxRuntime(state, {
     get publicUrl() {
@@ -55,16 +75,7 @@ export async function buildSandbox(base: SandboxOptions, overrides: BuildSandbox
     ...(overrides.random ? { random: overrides.random } : {}),
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const style = styleOf(request.url);
-    if (error instanceof ControlError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) logger.error({ url: request.url.split('?')[0], error: error.message }, 'sandbox route failed');
-    const message = status === 500 ? 'sandbox internal error' : error.message;
-    if (style === 'control') return reply.code(status).send({ error: { code: status === 500 ? 'internal' : 'invalid_request', message } });
-    const code = status === 500 ? ERROR_CODES.INTERNAL_ERROR.code : ERROR_CODES.INVALID_PARAMS.code;
-    return reply.code(status).send({ result: code, [MESSAGE_FIELD[style]]: message });
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => {
     const style = styleOf(request.url);
     if (style === 'control') return reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });

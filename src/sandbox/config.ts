@@ -40,11 +40,15 @@ export const DEFAULT_COMPONENT: ComponentConfig = {
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, name: string, fallback: number, min: number): number {
+/** Longest delay a Node timer takes: beyond it `setTimeout` fires after 1 ms instead (a ticket storm). */
+export const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TICKET_INTERVAL_S = Math.floor(MAX_TIMER_MS / 1000);
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new SandboxConfigError(`${name} must be an integer ≥ ${min} (got "${raw}")`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new SandboxConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
   return value;
 }
 
@@ -82,13 +86,13 @@ export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
   const host = env.SANDBOX_HOST ?? '127.0.0.1';
   const auditDelayMs = env.SANDBOX_AUDIT_DELAY_MS === undefined || env.SANDBOX_AUDIT_DELAY_MS === ''
     ? DEFAULT_COMPONENT.auditDelayMs
-    : integer(env, 'SANDBOX_AUDIT_DELAY_MS', DEFAULT_COMPONENT.auditDelayMs, -1);
+    : integer(env, 'SANDBOX_AUDIT_DELAY_MS', DEFAULT_COMPONENT.auditDelayMs, -1, MAX_TIMER_MS);
   return {
     port,
     host,
     publicUrl: url(env, 'SANDBOX_PUBLIC_URL').replace(/\/+$/, ''),
     stateFile: env.SANDBOX_STATE_FILE || undefined,
-    pushRetryDelayMs: integer(env, 'SANDBOX_PUSH_RETRY_DELAY_MS', 1000, 0),
+    pushRetryDelayMs: integer(env, 'SANDBOX_PUSH_RETRY_DELAY_MS', 1000, 0, MAX_TIMER_MS),
     component: {
       componentAppId: env.SANDBOX_COMPONENT_APP_ID || DEFAULT_COMPONENT.componentAppId,
       componentAppSecret: env.SANDBOX_COMPONENT_APP_SECRET || DEFAULT_COMPONENT.componentAppSecret,
@@ -99,8 +103,8 @@ export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
       serverDomains: hosts(env, 'SANDBOX_SERVER_DOMAINS', DEFAULT_COMPONENT.serverDomains),
       webviewDomains: hosts(env, 'SANDBOX_WEBVIEW_DOMAINS', DEFAULT_COMPONENT.webviewDomains),
       auditDelayMs,
-      capabilityDelayMs: integer(env, 'SANDBOX_CAPABILITY_DELAY_MS', DEFAULT_COMPONENT.capabilityDelayMs, 0),
-      ticketIntervalS: integer(env, 'SANDBOX_TICKET_INTERVAL_S', DEFAULT_COMPONENT.ticketIntervalS, 1),
+      capabilityDelayMs: integer(env, 'SANDBOX_CAPABILITY_DELAY_MS', DEFAULT_COMPONENT.capabilityDelayMs, 0, MAX_TIMER_MS),
+      ticketIntervalS: integer(env, 'SANDBOX_TICKET_INTERVAL_S', DEFAULT_COMPONENT.ticketIntervalS, 1, MAX_TICKET_INTERVAL_S),
       tokenTtlS: integer(env, 'SANDBOX_TOKEN_TTL_S', DEFAULT_COMPONENT.tokenTtlS, 1),
       refreshTokenTtlS: integer(env, 'SANDBOX_REFRESH_TOKEN_TTL_S', DEFAULT_COMPONENT.refreshTokenTtlS, 1),
       ticketTtlS: integer(env, 'SANDBOX_TICKET_TTL_S', DEFAULT_COMPONENT.ticketTtlS, 1),

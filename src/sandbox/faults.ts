@@ -2,6 +2,8 @@
  * Fault injection for the platform routes: latency, 5xx, hangs past the client's timeout, and a rate
  * limit. Decided before the handler runs, so a faulted call changes nothing.
  */
+import { MAX_TIMER_MS } from './config.ts';
+
 export interface FaultConfig {
   /** Added to every platform call. */
   latencyMs: number;
@@ -32,6 +34,7 @@ export class Faults {
       if (!Object.hasOwn(NO_FAULTS, key)) return `unknown fault setting "${key}"`;
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return `${key} must be a number ≥ 0`;
       if ((key === 'errorRate' || key === 'timeoutRate') && value > 1) return `${key} must be between 0 and 1`;
+      if ((key === 'latencyMs' || key === 'hangMs') && value > MAX_TIMER_MS) return `${key} must be at most ${MAX_TIMER_MS}`;
       next[key as keyof FaultConfig] = value;
     }
     if (next.errorRate + next.timeoutRate > 1) return 'errorRate + timeoutRate must not exceed 1';

@@ -46,7 +46,8 @@ export class PushDeliverer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private serial = 0;
-  private closed = false;
+  /** Bumped by `close()`: attempts of an older generation are not resent. */
+  private generation = 0;
 
   constructor(
     private readonly state: SandboxState,
@@ -80,7 +81,7 @@ export class PushDeliverer {
       key: component.messageKey,
       componentAppId: component.componentAppId,
     });
-    this.track(this.attempt(record, sealed.body, sealed.signature, 0));
+    this.track(this.attempt(record, sealed.body, sealed.signature, 0, this.generation));
     return record;
   }
 
@@ -99,8 +100,12 @@ export class PushDeliverer {
     }
   }
 
+  /**
+   * Cancels every pending resend (attempts in flight finish but are not resent). Not a terminal state:
+   * `runtime.reset()` closes and then keeps pushing, and those later pushes must still be resent.
+   */
   close(): void {
-    this.closed = true;
+    this.generation++;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
@@ -110,7 +115,7 @@ export class PushDeliverer {
     void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
-  private async attempt(record: PushRecord, body: string, signature: string, resend: number): Promise<void> {
+  private async attempt(record: PushRecord, body: string, signature: string, resend: number, generation: number): Promise<void> {
     const attempt: PushAttempt = { at: Date.now(), ok: false };
     try {
       const response = await (this.options.fetch ?? fetch)(record.url, {
@@ -132,13 +137,13 @@ export class PushDeliverer {
       record.done = true;
       return;
     }
-    if (resend >= PUSH_RESENDS || this.closed) {
+    if (resend >= PUSH_RESENDS || generation !== this.generation) {
       record.done = true;
       return;
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.track(this.attempt(record, body, signature, resend + 1));
+      this.track(this.attempt(record, body, signature, resend + 1, generation));
     }, this.options.retryDelayMs * 2 ** resend);
     timer.unref();
     this.timers.add(timer);

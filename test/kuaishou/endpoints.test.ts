@@ -784,6 +784,7 @@ describe('KuaishouPlatform end to end', () => {
       appId: 'ks_merchant_e2e',
       permissions: AUTHORIZE_PERMISSION,
       refreshExpiresAt: now + 2592000 * 1000,
+      exchangedHere: true,
     });
     const leaked = Object.keys(grant).filter((key) => /token/i.test(key));
     assert.deepEqual(leaked, [], 'the grant carries no token fields');

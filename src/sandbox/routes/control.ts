@@ -3,7 +3,7 @@
  * `{"error": {"code", "message"}}` with a 4xx status (ks-isv's own style, not the platform's).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isMessageKey } from '../config.ts';
+import { isMessageKey, MAX_TICKET_INTERVAL_S, MAX_TIMER_MS } from '../config.ts';
 import type { ComponentConfig } from '../model.ts';
 import { parseCapability } from '../rules/capabilities.ts';
 import { versionsView } from '../rules/versions.ts';
@@ -64,6 +64,13 @@ const COMPONENT_FIELDS: Record<keyof ComponentConfig, 'string' | 'url' | 'hosts'
   ticketTtlS: 'integer',
 };
 
+/** Fields that become timers, which fire at once past their limit. */
+const INTEGER_MAX: Partial<Record<keyof ComponentConfig, number>> = {
+  auditDelayMs: MAX_TIMER_MS,
+  capabilityDelayMs: MAX_TIMER_MS,
+  ticketIntervalS: MAX_TICKET_INTERVAL_S,
+};
+
 function componentPatch(body: Record<string, unknown>): Partial<ComponentConfig> {
   const patch: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(body)) {
@@ -76,6 +83,7 @@ function componentPatch(body: Record<string, unknown>): Partial<ComponentConfig>
       : kind === 'key' ? typeof value === 'string' && isMessageKey(value)
       : kind === 'url' ? typeof value === 'string' && (value === '' || /^https?:\/\/[^\s]+$/.test(value))
       : kind === 'integer' ? Number.isInteger(value) && (value as number) >= (field === 'auditDelayMs' ? -1 : field.endsWith('DelayMs') ? 0 : 1)
+        && (value as number) <= (INTEGER_MAX[field as keyof ComponentConfig] ?? Number.MAX_SAFE_INTEGER)
       : Array.isArray(list) && list.every((host) => typeof host === 'string' && /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(host));
     if (!ok) fail(400, 'invalid_field', `component field "${field}" has an invalid value`);
     patch[field] = kind === 'hosts' ? (list as string[]).map((host) => host.toLowerCase()) : value;
@@ -127,17 +135,23 @@ export function controlRoutes(app: FastifyInstance, runtime: SandboxRuntime): vo
     if (!Array.isArray(permissions) || !permissions.every((id) => Number.isInteger(id))) {
       fail(400, 'invalid_body', 'permissions must be an array of permission set ids (1–4)');
     }
+    // Checked before authorizing: a refused request must leave no authorization and send no push.
+    let redirect: URL | undefined;
+    if (body.redirectUri !== undefined) {
+      if (typeof body.redirectUri !== 'string' || !/^https?:\/\//.test(body.redirectUri) || !URL.canParse(body.redirectUri)) {
+        fail(400, 'invalid_body', 'redirectUri must be an http(s) URL');
+      }
+      redirect = new URL(body.redirectUri);
+    }
     const granted = platform(() => {
       runtime.requireApp(appId);
       return runtime.authorize(appId, permissions as number[]);
     });
     let redirectUrl: string | undefined;
-    if (body.redirectUri !== undefined) {
-      if (typeof body.redirectUri !== 'string' || !/^https?:\/\//.test(body.redirectUri)) fail(400, 'invalid_body', 'redirectUri must be an http(s) URL');
-      const url = new URL(body.redirectUri);
-      url.searchParams.set('authorization_code', granted.code);
-      url.searchParams.set('expires_in', String(granted.expiresInS));
-      redirectUrl = url.toString();
+    if (redirect) {
+      redirect.searchParams.set('authorization_code', granted.code);
+      redirect.searchParams.set('expires_in', String(granted.expiresInS));
+      redirectUrl = redirect.toString();
     }
     return created(reply, { appId, authorizationCode: granted.code, expiresIn: granted.expiresInS, updated: granted.updated, ...(redirectUrl ? { redirectUrl } : {}) });
   });

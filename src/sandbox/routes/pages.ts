@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AUTHORIZATION_PAGE } from '../../kuaishou/endpoints.ts';
 import { PERMISSION_SETS } from '../../kuaishou/types.ts';
-import { checkPreAuthCode, usePreAuthCode } from '../rules/credentials.ts';
+import { checkPreAuthCode, usePreAuthCode, validPermissions } from '../rules/credentials.ts';
 import type { SandboxRuntime } from '../runtime.ts';
 import { SandboxError } from '../sandbox-error.ts';
 import { own } from '../state.ts';
@@ -125,6 +125,8 @@ export function pageRoutes(app: FastifyInstance, runtime: SandboxRuntime): void 
       const picked = own(form, 'permission');
       const permissions = (Array.isArray(picked) ? picked : picked === undefined ? [] : [picked]).map(Number);
       if (permissions.length === 0) throw new SandboxError('INVALID_PARAMS', '请至少勾选一个权限集');
+      // Everything is checked before the pre-auth code is spent: a refused form can be corrected and resent.
+      validPermissions(permissions);
       usePreAuthCode(state, one(P.preAuthCode));
       const granted = runtime.authorize(appId, permissions);
       const target = new URL(redirectUri);
