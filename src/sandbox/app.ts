@@ -43,7 +43,10 @@ export async function buildSandbox(base: SandboxOptions, overrides: BuildSandbox
   const logger = overrides.logger ?? silentLogger;
   const state = await SandboxState.open(options.component, options.stateFile);
   // Registration is configuration: env and overrides win over what a state file remembered.
-  if (options.stateFile) Object.assign(state.data.component, overrides.component ?? {});
+  if (options.stateFile) {
+    const fromEnv = Object.fromEntries((options.explicitComponentFields ?? []).map((field) => [field, options.component[field]]));
+    Object.assign(state.data.component, fromEnv, overrides.component ?? {});
+  }
   const answerError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const style = styleOf(request.url);
     if (error instanceof ControlError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });

@@ -14,7 +14,27 @@ export interface SandboxOptions {
   /** Delay before each push resend (doubling). */
   pushRetryDelayMs: number;
   component: ComponentConfig;
+  /** Component fields set explicitly by the environment: they win over a state file's remembered values. */
+  explicitComponentFields: (keyof ComponentConfig)[];
 }
+
+/** The environment variable behind each component field. */
+export const COMPONENT_ENV: Record<keyof ComponentConfig, string> = {
+  componentAppId: 'SANDBOX_COMPONENT_APP_ID',
+  componentAppSecret: 'SANDBOX_COMPONENT_APP_SECRET',
+  messageToken: 'SANDBOX_MESSAGE_TOKEN',
+  messageKey: 'SANDBOX_MESSAGE_KEY',
+  authEventUrl: 'SANDBOX_AUTH_EVENT_URL',
+  messageUrl: 'SANDBOX_MESSAGE_URL',
+  serverDomains: 'SANDBOX_SERVER_DOMAINS',
+  webviewDomains: 'SANDBOX_WEBVIEW_DOMAINS',
+  auditDelayMs: 'SANDBOX_AUDIT_DELAY_MS',
+  capabilityDelayMs: 'SANDBOX_CAPABILITY_DELAY_MS',
+  ticketIntervalS: 'SANDBOX_TICKET_INTERVAL_S',
+  tokenTtlS: 'SANDBOX_TOKEN_TTL_S',
+  refreshTokenTtlS: 'SANDBOX_REFRESH_TOKEN_TTL_S',
+  ticketTtlS: 'SANDBOX_TICKET_TTL_S',
+};
 
 export class SandboxConfigError extends Error {
   override name = 'SandboxConfigError';
@@ -93,6 +113,7 @@ export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
     publicUrl: url(env, 'SANDBOX_PUBLIC_URL').replace(/\/+$/, ''),
     stateFile: env.SANDBOX_STATE_FILE || undefined,
     pushRetryDelayMs: integer(env, 'SANDBOX_PUSH_RETRY_DELAY_MS', 1000, 0, MAX_TIMER_MS),
+    explicitComponentFields: (Object.keys(COMPONENT_ENV) as (keyof ComponentConfig)[]).filter((field) => (env[COMPONENT_ENV[field]] ?? '') !== ''),
     component: {
       componentAppId: env.SANDBOX_COMPONENT_APP_ID || DEFAULT_COMPONENT.componentAppId,
       componentAppSecret: env.SANDBOX_COMPONENT_APP_SECRET || DEFAULT_COMPONENT.componentAppSecret,

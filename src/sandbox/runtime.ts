@@ -12,7 +12,7 @@ import { Faults } from './faults.ts';
 import type { MiniAppRecord } from './model.ts';
 import { PushDeliverer } from './pushes.ts';
 import { applyCapability, automaticCapabilityDecision, decideCapability } from './rules/capabilities.ts';
-import { authorize, grantedPermissions, issueAuthorizationCode, issueTicket, reAuthorizationCode, revoke } from './rules/credentials.ts';
+import { authorize, grantedPermissions, issueAuthorizationCode, issueTicket, pruneExpired, reAuthorizationCode, revoke } from './rules/credentials.ts';
 import { automaticDecision, decideAudit, submitAudit } from './rules/versions.ts';
 import { SandboxError } from './sandbox-error.ts';
 import type { SandboxState } from './state.ts';
@@ -32,6 +32,7 @@ export class SandboxRuntime {
   readonly calls = new CallCounter();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private ticketTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly state: SandboxState,
@@ -47,6 +48,9 @@ export class SandboxRuntime {
 
   /** Re-arms what was pending when the state was saved: ticket pushes and undecided audits/capabilities. */
   resume(): void {
+    clearInterval(this.pruneTimer);
+    this.pruneTimer = setInterval(() => pruneExpired(this.state), 60_000);
+    this.pruneTimer.unref();
     if (this.state.data.ticketPushStarted) this.scheduleTickets(1000);
     for (const app of Object.values(this.state.data.apps)) {
       if (app.audit?.decideAt !== undefined) this.scheduleAudit(app);
@@ -57,6 +61,7 @@ export class SandboxRuntime {
   }
 
   close(): void {
+    clearInterval(this.pruneTimer);
     clearTimeout(this.ticketTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
@@ -70,6 +75,7 @@ export class SandboxRuntime {
     this.calls.reset();
     this.pushes.clear();
     this.faults.update({ latencyMs: 0, errorRate: 0, timeoutRate: 0, rateLimitPerSec: 0 });
+    this.resume();
   }
 
   // ---- Tickets --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * call counts. Every forbidden transition asserts the exact platform error of `ERROR_CODES`.
  */
 import assert from 'node:assert/strict';
+import { pruneExpired } from '../../src/sandbox/rules/credentials.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,13 +213,33 @@ describe('tokens and authorization (T1–T6)', () => {
     await assertApiError(client.serverDomains(live.accessToken, { action: 'get' }), 'TOKEN_INVALID');
     await assertApiError(client.refreshAuthorizerToken(componentToken, { appId: appId!, refreshToken: live.refreshToken }), 'REFRESH_TOKEN_INVALID');
     await assertApiError(client.recoverAuthorizationCode(componentToken, appId!), 'NOT_AUTHORIZED');
-    // A code issued before the revocation cannot bring the app back.
-    await assertApiError(client.exchangeAuthorizationCode(componentToken, pendingCode), 'AUTHORIZATION_REVOKED');
+    // A code issued before the revocation dies with it, even once the merchant authorizes again.
+    await sb.control('POST', '/authorizations', { appId, permissions: [1] });
+    await assertApiError(client.exchangeAuthorizationCode(componentToken, pendingCode), 'INVALID_CODE');
+    await sb.control('POST', '/revocations', { appId });
 
     // Revoking twice is a conflict.
     const again = await sb.control<{ error: { code: string } }>('POST', '/revocations', { appId });
     assert.equal(again.status, 409);
     assert.equal(again.json.error.code, 'not_authorized');
+  });
+
+  test('expired credentials are pruned; live ones are kept', async () => {
+    const own = await startSandbox();
+    try {
+      await own.ticket();
+      await own.authorize(SEEDED_APP_IDS[0]);
+      const { state } = own.sandbox.runtime;
+      const { credentials } = state.data;
+      assert.equal(pruneExpired(state), 0, 'nothing has expired yet');
+      assert.ok(Object.keys(credentials.componentTokens).length > 0);
+      const pruned = pruneExpired(state, Date.now() + 10 * 365 * 24 * 3_600_000);
+      assert.ok(pruned >= 3, `pruned ${pruned}`);
+      assert.equal(Object.keys(credentials.componentTokens).length, 0);
+      assert.equal(Object.keys(credentials.authorizerTokens).length, 0);
+    } finally {
+      await own.close();
+    }
   });
 
   test('revocation through the platform: the stored pair fails, recovery is refused → NotAuthorizedError; re-authorizing works', async () => {

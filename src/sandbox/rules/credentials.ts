@@ -178,7 +178,26 @@ export function revoke(state: SandboxState, appId: string): void {
   if (!app?.authorization) throw new SandboxError('NOT_AUTHORIZED');
   delete app.authorization;
   revokePair(state, appId);
+  // Codes issued before the revocation die with it.
+  const codes = state.data.credentials.authorizationCodes;
+  for (const [code, grant] of Object.entries(codes)) if (grant.appId === appId) delete codes[code];
   state.changed();
+}
+
+/** Drops credentials past their expiry, so a long-running sandbox (benchmarks) does not grow without end. */
+export function pruneExpired(state: SandboxState, now = Date.now()): number {
+  let pruned = 0;
+  const { tickets, componentTokens, preAuthCodes, authorizationCodes, authorizerTokens, refreshTokens } = state.data.credentials;
+  for (const records of [tickets, componentTokens, preAuthCodes, authorizationCodes, authorizerTokens, refreshTokens] as Record<string, { expiresAt: number }>[]) {
+    for (const [value, grant] of Object.entries(records)) {
+      if (grant.expiresAt <= now) {
+        delete records[value];
+        pruned++;
+      }
+    }
+  }
+  if (pruned > 0) state.changed();
+  return pruned;
 }
 
 /** The app behind an authorizer access token, if the token is live and the app still authorized. */
