@@ -3,6 +3,8 @@
  * receivers /callbacks/*, health and metrics. Routes hold one-line handlers over the fleet services.
  */
 import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth.ts';
@@ -17,6 +19,16 @@ import { SHARED_SCHEMAS } from './schemas.ts';
 
 export const API_BODY_LIMIT = 1024 * 1024;
 
+// ajv-formats is CommonJS: its function is the default export's default under NodeNext.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function validator(coerce: boolean): Ajv {
+  const ajv = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, coerceTypes: coerce ? 'array' : false });
+  addFormats(ajv);
+  for (const schema of SHARED_SCHEMAS) ajv.addSchema(schema);
+  return ajv;
+}
+
 export interface BuildAppOptions {
   /** A pino logger (see `createLogger`); none: silent. */
   logger?: FastifyBaseLogger;
@@ -28,8 +40,13 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: API_BODY_LIMIT,
     trustProxy: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Malformed URLs (bad percent-encoding, over-long path parameters) get the same error body as the rest.
+    frameworkErrors: (error, request, reply) => {
+      void sendError(error, request, reply);
+    },
   });
+  // The API speaks JSON only: a text/plain body is refused with 415 instead of failing validation as a string.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
@@ -39,6 +56,10 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
     done();
   });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  // Query strings and params are text: coerce them. JSON bodies are typed: never coerce (`true` is no template id).
+  const coercing = validator(true);
+  const strict = validator(false);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 
   await app.register(swagger, {
     openapi: {

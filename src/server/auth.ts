@@ -39,7 +39,8 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       return;
     }
     const header = request.headers.authorization;
-    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    // The scheme name is case-insensitive (RFC 7235).
+    const presented = header && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
     if (!presented) throw new HttpError(401, 'unauthenticated', 'an API key is required: Authorization: Bearer <key>');
     const key = await verifyApiKey(options.keys, presented);
     if (!key) throw new HttpError(401, 'unauthenticated', 'the API key is not valid (unknown or revoked)');

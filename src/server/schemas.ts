@@ -31,6 +31,13 @@ export const AppIdParams = Type.Object({ appId: Type.String({ minLength: 1, maxL
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/**
+ * A body that may be left out. Fastify validates a missing body as `null`, so `Type.Optional` (which only
+ * means something inside an object) would still demand one. `const: null` rather than `type: 'null'`:
+ * type coercion would turn a body of `false`, `0` or `""` into null.
+ */
+export const OptionalBody = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Unsafe<null>({ const: null })]);
+
 export const MerchantSchema = Type.Object(
   {
     appId: Type.String(),
@@ -78,19 +85,26 @@ export const ServerDomainsSchema = Type.Object(
   { $id: 'ServerDomains' },
 );
 
-export const ServerDomainsBody = Type.Object({
-  action: Type.Union([Type.Literal('add'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('get')]),
-  request: Type.Optional(DomainList),
-  socket: Type.Optional(DomainList),
-  uploadFile: Type.Optional(DomainList),
-  downloadFile: Type.Optional(DomainList),
-  udp: Type.Optional(DomainList),
-});
+// Closed: a misspelt list name must not be ignored (with `set`, it would clear every list).
+export const ServerDomainsBody = Type.Object(
+  {
+    action: Type.Union([Type.Literal('add'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('get')]),
+    request: Type.Optional(DomainList),
+    socket: Type.Optional(DomainList),
+    uploadFile: Type.Optional(DomainList),
+    downloadFile: Type.Optional(DomainList),
+    udp: Type.Optional(DomainList),
+  },
+  { additionalProperties: false },
+);
 
-export const WebviewDomainsBody = Type.Object({
-  action: Type.Union([Type.Literal('add'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('get')]),
-  domains: Type.Optional(DomainList),
-});
+export const WebviewDomainsBody = Type.Object(
+  {
+    action: Type.Union([Type.Literal('add'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('get')]),
+    domains: Type.Optional(DomainList),
+  },
+  { additionalProperties: false },
+);
 
 export const UploadBody = Type.Object({
   templateId: Type.Integer({ minimum: 0 }),

@@ -70,7 +70,7 @@ export function openapiRoutes(app: FastifyInstance, runtime: SandboxRuntime): vo
     const version = query.version ?? 'latest';
     if (version !== 'latest' && version !== 'audit') throw new SandboxError('INVALID_PARAMS', 'version must be latest or audit');
     const shown = version === 'latest' ? target.dev : target.audit;
-    if (!shown) throw new SandboxError(version === 'latest' ? 'NO_DEV_VERSION' : 'NOT_AUDITING');
+    if (!shown) throw new SandboxError(version === 'latest' ? 'NO_DEV_VERSION' : 'NOT_AUDITING', version === 'latest' ? 'no development version to show' : 'no version under audit to show');
     const path = query.path ?? '';
     if (path.length > 512) throw new SandboxError('INVALID_PARAMS', 'path: at most 512 characters');
     const preview = new URL(`${runtime.publicUrl}/sandbox/preview/${encodeURIComponent(target.appId)}`);

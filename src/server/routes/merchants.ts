@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, type ServerContext } from '../context.ts';
-import { AppIdParams, CapabilitySchema, errorResponses, MerchantListQuery } from '../schemas.ts';
+import { AppIdParams, CapabilitySchema, errorResponses, MerchantListQuery, OptionalBody } from '../schemas.ts';
 
 export function merchantRoutes(root: FastifyInstance, ctx: ServerContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -13,7 +13,7 @@ export function merchantRoutes(root: FastifyInstance, ctx: ServerContext): void 
       schema: {
         tags: ['merchants'],
         summary: "Creates a merchant's authorization link (授权链接)",
-        body: Type.Optional(Type.Object({ redirectUri: Type.Optional(Type.String({ format: 'uri', maxLength: 1024 })) })),
+        body: OptionalBody(Type.Object({ redirectUri: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 1024 })) })),
         response: { 201: Type.Object({ url: Type.String(), expiresAt: Type.Number() }), ...errorResponses },
       },
     },

@@ -10,6 +10,7 @@ import {
   CapabilityBody,
   CapabilityParams,
   errorResponses,
+  OptionalBody,
   QrQuery,
   ServerDomainsBody,
   UploadBody,
@@ -79,7 +80,7 @@ export function operationRoutes(root: FastifyInstance, ctx: ServerContext): void
 
   app.post('/api/v1/merchants/:appId/audit', {
     config: { access: 'operator' },
-    schema: { tags, summary: 'Submits the development version for audit (提交审核)', params: AppIdParams, body: Type.Optional(AuditBody), response: { 200: Accepted, ...errorResponses } },
+    schema: { tags, summary: 'Submits the development version for audit (提交审核)', params: AppIdParams, body: OptionalBody(AuditBody), response: { 200: Accepted, ...errorResponses } },
   }, async (request) => {
     await m.submitAudit(actorOf(request), request.params.appId, request.body?.note);
     return ok;
@@ -130,7 +131,7 @@ export function operationRoutes(root: FastifyInstance, ctx: ServerContext): void
 
   app.post('/api/v1/merchants/:appId/capabilities/:capability', {
     config: { access: 'operator' },
-    schema: { tags, summary: 'Applies for a capability (短视频挂载/直播挂载/发快手/获取手机号)', params: CapabilityParams, body: Type.Optional(CapabilityBody), response: { 200: Type.Ref('Capability'), ...errorResponses } },
+    schema: { tags, summary: 'Applies for a capability (短视频挂载/直播挂载/发快手/获取手机号)', params: CapabilityParams, body: OptionalBody(CapabilityBody), response: { 200: Type.Ref('Capability'), ...errorResponses } },
   }, (request) => m.applyCapability(actorOf(request), request.params.appId, request.params.capability, request.body?.reason));
 
   app.get('/api/v1/merchants/:appId/capabilities/:capability', {

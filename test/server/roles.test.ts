@@ -1,0 +1,259 @@
+/**
+ * Who may call what. The routes come from /openapi.json, so a new route cannot be forgotten: every
+ * /api/v1 operation must have an expected role here. No key, a bad key or a revoked key → 401; a role
+ * below the route's → 403 with `details.required`; enough role → the call goes through (and, when it
+ * mutates, lands in the audit log under the caller's key).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Role } from '../../src/fleet/model.ts';
+import { assertError, auditLog, authorizeMerchant, keyIdOf, sandboxCalls } from '../helpers/rest.ts';
+import { startStack, type ApiAnswer, type Stack } from '../helpers/service.ts';
+import { dialectTargets } from '../store/dialects.ts';
+
+const APP = 'ks0000000000000001';
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+
+/** The role each /api/v1 operation needs. A route in the OpenAPI document but not here fails the suite. */
+const REQUIRED: Record<string, Role> = {
+  'POST /api/v1/authorizations': 'operator',
+  'POST /api/v1/merchants/{appId}/domains/server': 'operator',
+  'POST /api/v1/merchants/{appId}/domains/webview': 'operator',
+  'POST /api/v1/merchants/{appId}/code': 'operator',
+  'POST /api/v1/merchants/{appId}/audit': 'operator',
+  'POST /api/v1/merchants/{appId}/audit/withdraw': 'operator',
+  'POST /api/v1/merchants/{appId}/release': 'operator',
+  'POST /api/v1/merchants/{appId}/rollback': 'operator',
+  'POST /api/v1/merchants/{appId}/capabilities/{capability}': 'operator',
+  'POST /api/v1/keys': 'admin',
+  'DELETE /api/v1/keys/{id}': 'admin',
+
+  'GET /api/v1/merchants': 'viewer',
+  'GET /api/v1/merchants/{appId}': 'viewer',
+  'GET /api/v1/merchants/{appId}/domains/server': 'viewer',
+  'GET /api/v1/merchants/{appId}/domains/webview': 'viewer',
+  'GET /api/v1/merchants/{appId}/qrcode': 'viewer',
+  'GET /api/v1/merchants/{appId}/versions': 'viewer',
+  'GET /api/v1/merchants/{appId}/capabilities/{capability}': 'viewer',
+  'GET /api/v1/templates': 'viewer',
+  'GET /api/v1/audit-log': 'viewer',
+  'GET /api/v1/push-events': 'viewer',
+  'GET /api/v1/keys': 'admin',
+};
+
+/** A well-formed request body for each route that takes one. */
+const BODIES: Record<string, unknown> = {
+  'POST /api/v1/authorizations': {},
+  'POST /api/v1/merchants/{appId}/domains/server': { action: 'add', request: ['https://api.example.com'] },
+  'POST /api/v1/merchants/{appId}/domains/webview': { action: 'add', domains: ['https://h5.example.com'] },
+  'POST /api/v1/merchants/{appId}/code': { templateId: 1, userVersion: '1.0.0', extJson: { shopId: 1 } },
+  'POST /api/v1/merchants/{appId}/audit': { note: 'roles' },
+  'POST /api/v1/merchants/{appId}/capabilities/{capability}': { reason: 'roles' },
+  'POST /api/v1/keys': { name: 'made in a roles test', role: 'viewer' },
+};
+
+interface KeyAnswer {
+  id: string;
+  name: string;
+  role: string;
+  key: string;
+}
+
+for (const dialect of dialectTargets()) {
+  describe(`roles on ${dialect.name}`, { skip: dialect.skip }, () => {
+    let stack: Stack;
+    /** Every /api/v1 operation of the OpenAPI document: `METHOD /path/{param}`. */
+    let routes: string[] = [];
+    /** A key that stays valid, as the target of DELETE /api/v1/keys/{id} in the refused sweeps. */
+    let spareKeyId = '';
+
+    const createKey = async (role: Role, name = `${role} key`): Promise<KeyAnswer> => {
+      const created = await stack.api<KeyAnswer>('POST', '/api/v1/keys', { key: stack.keys.admin, body: { name, role } });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      return created.json;
+    };
+
+    /** Calls `route` with `key` (null: no Authorization header) and a well-formed request. */
+    const callRoute = (route: string, key: string | null, options: { keyId?: string; headers?: Record<string, string> } = {}): Promise<ApiAnswer> => {
+      const [method, template] = route.split(' ') as [string, string];
+      const path = template
+        .replace('{appId}', APP)
+        .replace('{capability}', 'live-mount')
+        .replace('{id}', options.keyId ?? spareKeyId);
+      const body = BODIES[route];
+      return stack.api(method, path, { key, ...(body === undefined ? {} : { body }), ...(options.headers ? { headers: options.headers } : {}) });
+    };
+
+    const mutatingRoutes = (): string[] => routes.filter((route) => MUTATING.has(route.split(' ')[0]!));
+
+    /** What a refused request must not change. */
+    const untouched = async (): Promise<unknown> => ({
+      auditLog: (await auditLog(stack)).length,
+      calls: await sandboxCalls(stack),
+      keys: (await stack.api<{ items: { id: string; revokedAt: number | null }[] }>('GET', '/api/v1/keys')).json.items.map((k) => [k.id, k.revokedAt]),
+    });
+
+    before(async () => {
+      stack = await startStack(dialect);
+      await stack.ready();
+      await authorizeMerchant(stack, APP);
+      const spec = await stack.api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json', { key: null });
+      assert.equal(spec.status, 200);
+      routes = Object.entries(spec.json.paths)
+        .filter(([path]) => path.startsWith('/api/v1/'))
+        .flatMap(([path, operations]) => Object.keys(operations).filter((m) => METHODS.includes(m)).map((method) => `${method.toUpperCase()} ${path}`));
+      spareKeyId = (await createKey('viewer', 'spare')).id;
+    });
+
+    after(async () => {
+      await stack?.close();
+      await dialect.cleanup();
+    });
+
+    test('every /api/v1 route of the OpenAPI document has an expected role, and every expected route exists', () => {
+      assert.ok(mutatingRoutes().length >= 11, `mutating routes found: ${mutatingRoutes().join(', ')}`);
+      assert.deepEqual(routes.filter((route) => !(route in REQUIRED)), [], 'routes without an expected role: add them to REQUIRED');
+      assert.deepEqual(Object.keys(REQUIRED).filter((route) => !routes.includes(route)), [], 'expected routes missing from the document');
+      for (const route of mutatingRoutes()) assert.notEqual(REQUIRED[route], 'viewer', `${route} mutates: a viewer must not call it`);
+    });
+
+    test('no key, a malformed header or an unknown key → 401 on every route, and nothing changes', async () => {
+      const before = await untouched();
+      const adminId = keyIdOf(stack.keys.admin);
+      const attempts: [string, { key: string | null; headers?: Record<string, string> }][] = [
+        ['no key', { key: null }],
+        ['Basic scheme', { key: null, headers: { authorization: `Basic ${Buffer.from(`x:${stack.keys.admin}`).toString('base64')}` } }],
+        ['empty bearer', { key: null, headers: { authorization: 'Bearer ' } }],
+        ['key without the scheme', { key: null, headers: { authorization: stack.keys.admin } }],
+        ['unknown key', { key: `ksk_AAAAAAAAAAAA_${'b'.repeat(32)}` }],
+        ['known id, wrong secret', { key: `ksk_${adminId}_${'c'.repeat(32)}` }],
+        ['admin key with a character changed', { key: `${stack.keys.admin.slice(0, -1)}${stack.keys.admin.endsWith('A') ? 'B' : 'A'}` }],
+        ['garbage', { key: 'not-a-key' }],
+        ['huge key', { key: 'k'.repeat(4000) }],
+      ];
+      for (const route of routes) {
+        for (const [what, attempt] of attempts) {
+          const answer = await callRoute(route, attempt.key, attempt.headers ? { headers: attempt.headers } : {});
+          assertError(answer, 401, 'unauthenticated', `${route} (${what}):`);
+        }
+      }
+      assert.deepEqual(await untouched(), before);
+    });
+
+    test('a revoked key → 401 on every route', async () => {
+      const created = await createKey('admin', 'soon revoked');
+      assert.equal((await stack.api('GET', '/api/v1/keys', { key: created.key })).status, 200, 'the new key works');
+      const revoked = await stack.api('DELETE', `/api/v1/keys/${created.id}`, { key: stack.keys.admin });
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.json));
+      assert.deepEqual(revoked.json, { id: created.id, revoked: true });
+
+      const before = await untouched();
+      for (const route of routes) assertError(await callRoute(route, created.key), 401, 'unauthenticated', `${route} with a revoked key:`);
+      assert.deepEqual(await untouched(), before);
+      const listed = await stack.api<{ items: { id: string; revokedAt: number | null }[] }>('GET', '/api/v1/keys');
+      assert.equal(typeof listed.json.items.find((k) => k.id === created.id)?.revokedAt, 'number', 'listed as revoked');
+    });
+
+    test('a role below the route’s → 403 with details.required, and nothing changes', async () => {
+      const before = await untouched();
+      let refused = 0;
+      for (const role of ['viewer', 'operator'] as const) {
+        for (const route of routes) {
+          const required = REQUIRED[route]!;
+          if (RANK[role] >= RANK[required]) continue;
+          const error = assertError(await callRoute(route, stack.keys[role]), 403, 'forbidden', `${route} as ${role}:`);
+          assert.deepEqual(error.details, { required, role }, `${route} as ${role}`);
+          refused++;
+        }
+      }
+      // viewer: 11 mutating routes + GET keys; operator: the 2 key routes + GET keys.
+      assert.equal(refused, 15);
+      assert.deepEqual(await untouched(), before);
+    });
+
+    test('read routes are open to a viewer', async () => {
+      const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
+      assert.equal(reads.length, 10);
+      // Something to show on the QR code.
+      assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
+      for (const route of reads) {
+        const answer = await callRoute(route, stack.keys.viewer);
+        assert.equal(answer.status, 200, `${route} as viewer: ${answer.bytes.toString('utf8').slice(0, 300)}`);
+      }
+    });
+
+    for (const role of ['operator', 'admin'] as const) {
+      test(`${role}: allowed on every mutating route of its rank, and each call is in the audit log under its key`, async () => {
+        const keyId = keyIdOf(stack.keys[role]);
+        for (const route of mutatingRoutes()) {
+          if (RANK[role] < RANK[REQUIRED[route]!]) continue;
+          // Revoking needs a key of its own each time.
+          const target = route === 'DELETE /api/v1/keys/{id}' ? (await createKey('viewer', 'to revoke')).id : undefined;
+          const logged = (await auditLog(stack, `actor=${keyId}`)).length;
+          const answer = await callRoute(route, stack.keys[role], target ? { keyId: target } : {});
+          assert.ok(answer.status !== 401 && answer.status !== 403, `${route} as ${role}: ${answer.status} ${answer.bytes.toString('utf8').slice(0, 300)}`);
+          assert.ok(answer.status < 500, `${route} as ${role}: ${answer.status}`);
+          const newest = (await auditLog(stack, `actor=${keyId}`))[0];
+          assert.equal((await auditLog(stack, `actor=${keyId}`)).length, logged + 1, `${route} as ${role} is in the audit log`);
+          assert.equal(newest?.actorRole, role);
+          assert.equal(newest?.result, answer.status < 400 ? 'ok' : 'error', `${route}: ${answer.status}`);
+        }
+      });
+    }
+
+    test('admin: every read route is allowed', async () => {
+      for (const route of routes.filter((r) => r.startsWith('GET '))) {
+        const answer = await callRoute(route, stack.keys.admin);
+        assert.equal(answer.status, 200, `${route} as admin: ${answer.bytes.toString('utf8').slice(0, 300)}`);
+      }
+    });
+
+    test('keys: the secret is shown once, never listed, and creation and revocation are audited', async () => {
+      const adminId = keyIdOf(stack.keys.admin);
+      const created = await stack.api<KeyAnswer>('POST', '/api/v1/keys', { key: stack.keys.admin, body: { name: 'ci deploy', role: 'operator' } });
+      assert.equal(created.status, 201);
+      assert.deepEqual(Object.keys(created.json).sort(), ['id', 'key', 'name', 'role']);
+      assert.match(created.json.key, /^ksk_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{32,}$/);
+      assert.equal(keyIdOf(created.json.key), created.json.id);
+      assert.deepEqual([created.json.name, created.json.role], ['ci deploy', 'operator']);
+
+      // The new key has its role: operations yes, key management no.
+      assert.equal((await stack.api('GET', `/api/v1/merchants/${APP}/versions`, { key: created.json.key })).status, 200);
+      assertError(await stack.api('GET', '/api/v1/keys', { key: created.json.key }), 403, 'forbidden');
+
+      const listed = await stack.api<{ items: Record<string, unknown>[] }>('GET', '/api/v1/keys', { key: stack.keys.admin });
+      assert.equal(listed.status, 200);
+      const text = listed.bytes.toString('utf8');
+      const secrets = [created.json.key, stack.keys.admin, stack.keys.operator, stack.keys.viewer];
+      for (const secret of secrets) {
+        assert.ok(!text.includes(secret), 'no key text in the list');
+        assert.ok(!text.includes(createHash('sha256').update(secret).digest('hex')), 'no key hash in the list');
+      }
+      for (const item of listed.json.items) {
+        assert.deepEqual(Object.keys(item).sort(), ['createdAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'role']);
+      }
+      const mine = listed.json.items.find((item) => item.id === created.json.id);
+      assert.deepEqual([mine?.name, mine?.role, mine?.revokedAt], ['ci deploy', 'operator', null]);
+      assert.equal(typeof mine?.lastUsedAt, 'number', 'the key was used');
+
+      const revoked = await stack.api('DELETE', `/api/v1/keys/${created.json.id}`, { key: stack.keys.admin });
+      assert.equal(revoked.status, 200);
+      assertError(await stack.api('GET', `/api/v1/merchants/${APP}/versions`, { key: created.json.key }), 401, 'unauthenticated');
+
+      const entries = (await auditLog(stack, `actor=${adminId}`)).filter((e) => e.summary.id === created.json.id);
+      assert.deepEqual(
+        entries.map((e) => [e.action, e.result, e.errorCode, e.actorRole, e.appId]),
+        [
+          ['key.revoke', 'ok', null, 'admin', null],
+          ['key.create', 'ok', null, 'admin', null],
+        ],
+      );
+      assert.deepEqual(entries[1]?.summary, { id: created.json.id, role: 'operator', name: 'ci deploy' });
+      const logText = JSON.stringify(await auditLog(stack));
+      for (const secret of secrets) assert.ok(!logText.includes(secret), 'no key text in the audit log');
+    });
+  });
+}
