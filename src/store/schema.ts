@@ -82,6 +82,41 @@ export interface VersionsCacheTable {
   fetched_at: number;
 }
 
+export interface RolloutsTable {
+  /** Given by the caller (sortable: newest last). */
+  id: string;
+  template_id: number;
+  user_version: string;
+  user_desc: string;
+  status: string;
+  /** 0 or 1. */
+  auto_release: number;
+  max_failure_rate: number;
+  concurrency: number;
+  /** `WavePlan[]`. */
+  waves_json: string;
+  current_wave: number;
+  pause_reason: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface RolloutTargetsTable {
+  rollout_id: string;
+  app_id: string;
+  wave: number;
+  state: string;
+  attempts: number;
+  next_run_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error_code: string | null;
+  last_error: string | null;
+  updated_at: number;
+}
+
 export interface Schema {
   credentials: CredentialsTable;
   leases: LeasesTable;
@@ -91,4 +126,6 @@ export interface Schema {
   audit_log: AuditLogTable;
   api_keys: ApiKeysTable;
   versions_cache: VersionsCacheTable;
+  rollouts: RolloutsTable;
+  rollout_targets: RolloutTargetsTable;
 }

@@ -11,9 +11,16 @@ import { openDatabase, type Database, type DialectName, type OpenDatabaseOptions
 import { SqlMerchantRepository } from './merchant-repository.ts';
 import { migrateToLatest } from './migrate.ts';
 import { SqlPushEventRepository } from './push-event-repository.ts';
+import { SqlRolloutRepository } from './rollout-repository.ts';
 import type { Schema } from './schema.ts';
 import { SecretBox } from './secret-box.ts';
 import { SqlTokenStore } from './sql-token-store.ts';
+import { joining, transactor, type Transact } from './transact.ts';
+
+/** Fleet's repositories plus the ones its `Repositories` does not name yet, bound to one transaction. */
+export interface SqlRepositories extends Repositories {
+  rollouts: SqlRolloutRepository;
+}
 
 export interface OpenStoreOptions extends OpenDatabaseOptions {
   /** `DATABASE_URL`: `sqlite:<path>`, `sqlite::memory:`, `postgres://…[?schema=<name>]`. */
@@ -44,8 +51,11 @@ export class SqlStore implements Store {
   readonly pushEvents: SqlPushEventRepository;
   readonly auditLog: SqlAuditLogRepository;
   readonly apiKeys: SqlApiKeyRepository;
+  /** Rollouts and their targets (fleet's `RolloutRepository`). */
+  readonly rollouts: SqlRolloutRepository;
   /** The `TokenStore` to give `KuaishouPlatform`/`TokenManager`: shared by every instance on this database. */
   readonly tokenStore: SqlTokenStore;
+  private readonly transact: Transact;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -60,6 +70,8 @@ export class SqlStore implements Store {
     this.auditLog = new SqlAuditLogRepository(database.db);
     this.apiKeys = new SqlApiKeyRepository(database.db);
     this.tokenStore = new SqlTokenStore(database.db, box, now);
+    this.transact = transactor(database.db, database.dialect);
+    this.rollouts = new SqlRolloutRepository(database.db, database.dialect, this.transact);
   }
 
   /**
@@ -68,25 +80,8 @@ export class SqlStore implements Store {
    * transactions (and plain queries) queue instead of interleaving. Open one SqlStore per SQLite file per
    * process: a second connection in the same process waiting on the write lock would block the event loop.
    */
-  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
-    const { db } = this.database;
-    if (this.dialect === 'postgres') return db.transaction().execute((trx) => work(this.bind(trx)));
-    return db.connection().execute(async (connection) => {
-      // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes can fail
-      // with SQLITE_BUSY when another process wrote in between.
-      await sql`begin immediate`.execute(connection);
-      let result: T;
-      try {
-        result = await work(this.bind(connection));
-      } catch (error) {
-        await sql`rollback`.execute(connection).catch(() => {
-          // SQLite may already have rolled back on its own (e.g. disk full); `error` is what matters.
-        });
-        throw error;
-      }
-      await sql`commit`.execute(connection);
-      return result;
-    });
+  transaction<T>(work: (tx: SqlRepositories) => Promise<T>): Promise<T> {
+    return this.transact((db) => work(this.bind(db)));
   }
 
   async ping(): Promise<void> {
@@ -98,13 +93,14 @@ export class SqlStore implements Store {
     return this.closing;
   }
 
-  private bind(db: Kysely<Schema>): Repositories {
+  private bind(db: Kysely<Schema>): SqlRepositories {
     return {
       merchants: new SqlMerchantRepository(db, this.now),
       capabilities: new SqlCapabilityRepository(db),
       pushEvents: new SqlPushEventRepository(db),
       auditLog: new SqlAuditLogRepository(db),
       apiKeys: new SqlApiKeyRepository(db),
+      rollouts: new SqlRolloutRepository(db, this.dialect, joining(db)),
     };
   }
 }

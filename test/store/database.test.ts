@@ -3,10 +3,12 @@ import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import * as initial from '../../src/store/migrations/2026-11-25-0001-initial.ts';
+import * as rollouts from '../../src/store/migrations/2026-11-25-0002-rollouts.ts';
 import { migrateToLatest, migrationNames, openDatabase, openStore, parseDatabaseUrl, type SqlStore } from '../../src/store/index.ts';
 import { dialectTargets, TEST_SECRET_KEY } from './dialects.ts';
 
-const TABLES = ['api_keys', 'audit_log', 'credentials', 'leases', 'merchant_capabilities', 'merchants', 'push_events', 'versions_cache'];
+const TABLES = ['api_keys', 'audit_log', 'credentials', 'leases', 'merchant_capabilities', 'merchants', 'push_events', 'rollout_targets', 'rollouts', 'versions_cache'];
+const ROLLOUT_TABLES = ['rollout_targets', 'rollouts'];
 
 describe('DATABASE_URL', () => {
   test('sqlite paths, memory and postgres URLs with a schema', () => {
@@ -107,13 +109,17 @@ for (const target of dialectTargets()) {
       assert.equal(typeof (await store.apiKeys.count()), 'number');
     });
 
-    test('the frozen migration goes down and up again', async () => {
+    test('the frozen migrations go down and up again', async () => {
       const { url } = target.fresh();
       const store = await target.open(url);
       stores.push(store);
-      await initial.down(store.database.db as unknown as Kysely<unknown>);
+      const db = store.database.db as unknown as Kysely<unknown>;
+      await rollouts.down(db);
+      assert.deepEqual(await tableNames(store), TABLES.filter((t) => !ROLLOUT_TABLES.includes(t)));
+      await initial.down(db);
       assert.deepEqual(await tableNames(store), []);
-      await initial.up(store.database.db as unknown as Kysely<unknown>);
+      await initial.up(db);
+      await rollouts.up(db);
       assert.deepEqual(await tableNames(store), TABLES);
     });
 

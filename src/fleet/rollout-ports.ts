@@ -1,0 +1,48 @@
+/** What the rollout engine needs from storage (implemented by src/store). */
+import type { Page } from './model.ts';
+import type { Rollout, RolloutProgress, RolloutStatus, RolloutTarget, TargetState } from './rollout-model.ts';
+
+export interface ClaimRequest {
+  rolloutId: string;
+  wave: number;
+  /** Only targets in these states… */
+  states: readonly TargetState[];
+  /** …whose nextRunAt has come and whose lease (if any) has expired. */
+  now: number;
+  owner: string;
+  leaseMs: number;
+  limit: number;
+  /** The rollout's cap on targets in flight: claims at most `maxInFlight` minus its live leases (any owner). */
+  maxInFlight: number;
+}
+
+export interface TargetUpdate {
+  state?: TargetState;
+  attempts?: number;
+  nextRunAt?: number;
+  lastErrorCode?: string | null;
+  lastError?: string | null;
+}
+
+export interface RolloutRepository {
+  /** Stores a new rollout and its targets (in one transaction). */
+  create(rollout: Rollout, targets: RolloutTarget[]): Promise<void>;
+  get(id: string): Promise<Rollout | undefined>;
+  list(query: { status?: RolloutStatus; limit: number; cursor?: string }): Promise<Page<Rollout>>;
+  /** Ids of rollouts some instance should be advancing (running or rolling back). */
+  active(): Promise<Rollout[]>;
+  update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease'>>, at: number): Promise<void>;
+  progress(id: string): Promise<RolloutProgress>;
+  /**
+   * Atomically takes the lease on up to `limit` due targets (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite:
+   * one writer) and returns them. Two instances never get the same target while its lease lasts.
+   */
+  claim(request: ClaimRequest): Promise<RolloutTarget[]>;
+  /** Applies `update` and releases the lease, only if `owner` still holds it. Returns whether it did. */
+  finishStep(rolloutId: string, appId: string, owner: string, update: TargetUpdate, at: number): Promise<boolean>;
+  /** Moves targets in `from` to `to` (abort: pending → skipped; rollback bookkeeping), returns how many. */
+  transition(rolloutId: string, from: readonly TargetState[], to: TargetState, at: number): Promise<number>;
+  /** Makes the targets of `appId` in `state` due now (an audit result arrived by push). */
+  wake(appId: string, state: TargetState, at: number): Promise<number>;
+  targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>>;
+}

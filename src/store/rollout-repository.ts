@@ -1,0 +1,305 @@
+/**
+ * Rollouts and their targets. The scheduler's claim is the one contended operation: every instance claims
+ * due targets of the same rollouts, so a claim takes its targets' leases atomically and honours the
+ * rollout's in-flight cap across instances (see `claim`).
+ */
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type { Page } from '../fleet/model.ts';
+import { emptyCounts, type Rollout, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
+import type { ClaimRequest, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
+import type { DialectName } from './database.ts';
+import { decodeKeyCursor, toPage } from './paging.ts';
+import type { RolloutTargetsTable, RolloutsTable, Schema } from './schema.ts';
+import { transactor, type Transact } from './transact.ts';
+
+/** Targets per INSERT: 11 parameters each, far below SQLite's 32766 and PostgreSQL's 65535. */
+const INSERT_CHUNK = 500;
+
+/** The first key of the two-key PostgreSQL advisory locks that serialise claims, one lock per rollout. */
+const CLAIM_LOCK_CLASS = 0x726f6c6c; // "roll"
+
+/** Rollouts some instance should be advancing. */
+const ACTIVE_STATUSES: readonly RolloutStatus[] = ['running', 'rolling_back'];
+
+export class SqlRolloutRepository implements RolloutRepository {
+  /**
+   * @param transact how to run several statements atomically: a new transaction per call by default; a
+   *   repository bound to an open transaction passes `joining(db)`.
+   */
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly dialect: DialectName,
+    private readonly transact: Transact = transactor(db, dialect),
+  ) {}
+
+  /** One transaction: the rollout, then its targets in multi-row INSERTs of `INSERT_CHUNK`. */
+  async create(rollout: Rollout, targets: RolloutTarget[]): Promise<void> {
+    const stray = targets.find((target) => target.rolloutId !== rollout.id);
+    if (stray) throw new Error(`target ${stray.appId} belongs to rollout ${stray.rolloutId}, not ${rollout.id}`);
+    await this.transact(async (db) => {
+      await db.insertInto('rollouts').values(toRolloutRow(rollout)).execute();
+      for (let start = 0; start < targets.length; start += INSERT_CHUNK) {
+        await db
+          .insertInto('rollout_targets')
+          .values(targets.slice(start, start + INSERT_CHUNK).map(toTargetRow))
+          .execute();
+      }
+    });
+  }
+
+  async get(id: string): Promise<Rollout | undefined> {
+    const row = await this.db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRollout(row);
+  }
+
+  /** Newest first (ids are sortable by creation time). */
+  async list(query: { status?: RolloutStatus; limit: number; cursor?: string }): Promise<Page<Rollout>> {
+    let select = this.db.selectFrom('rollouts').selectAll().orderBy('id', 'desc').limit(query.limit + 1);
+    if (query.status !== undefined) select = select.where('status', '=', query.status);
+    if (query.cursor !== undefined) select = select.where('id', '<', decodeKeyCursor(query.cursor));
+    return toPage(await select.execute(), query.limit, toRollout, (row) => [row.id]);
+  }
+
+  /** Running or rolling back, oldest first. */
+  async active(): Promise<Rollout[]> {
+    const rows = await this.db.selectFrom('rollouts').selectAll().where('status', 'in', ACTIVE_STATUSES).orderBy('id').execute();
+    return rows.map(toRollout);
+  }
+
+  async update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease'>>, at: number): Promise<void> {
+    const set: Updateable<RolloutsTable> = { updated_at: at };
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.currentWave !== undefined) set.current_wave = patch.currentWave;
+    if (patch.pauseReason !== undefined) set.pause_reason = patch.pauseReason;
+    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+    if (patch.autoRelease !== undefined) set.auto_release = patch.autoRelease ? 1 : 0;
+    await this.db.updateTable('rollouts').set(set).where('id', '=', id).execute();
+  }
+
+  /**
+   * Counts per state, overall and per wave (every state present, 0 when none). Waves come from the plan
+   * (with its sizes), in order; an unknown rollout has no targets.
+   */
+  async progress(id: string): Promise<RolloutProgress> {
+    const [rollout, rows] = await Promise.all([
+      this.get(id),
+      this.db
+        .selectFrom('rollout_targets')
+        .select((eb) => ['wave', 'state', eb.fn.countAll<number>().as('count')])
+        .where('rollout_id', '=', id)
+        .groupBy(['wave', 'state'])
+        .execute(),
+    ]);
+    const byState = emptyCounts();
+    const waves = new Map<number, { size: number | undefined; byState: StateCounts }>();
+    for (const plan of rollout?.waves ?? []) waves.set(plan.wave, { size: plan.size, byState: emptyCounts() });
+    let total = 0;
+    for (const row of rows) {
+      const count = Number(row.count);
+      const state = row.state as TargetState;
+      total += count;
+      byState[state] = (byState[state] ?? 0) + count;
+      let wave = waves.get(row.wave);
+      if (!wave) waves.set(row.wave, (wave = { size: undefined, byState: emptyCounts() }));
+      wave.byState[state] = (wave.byState[state] ?? 0) + count;
+    }
+    const byWave = [...waves.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([wave, { size, byState: counts }]) => ({
+        wave,
+        // A wave the plan does not name (never written by the service) is as big as its targets.
+        size: size ?? Object.values(counts).reduce((sum, n) => sum + n, 0),
+        byState: counts,
+      }));
+    return { total, byState, byWave };
+  }
+
+  /**
+   * Leases up to `limit` due targets (ordered by nextRunAt, then appId) and returns them, never letting the
+   * rollout's live leases exceed `maxInFlight`. One UPDATE … WHERE app_id IN (due targets LIMIT room),
+   * where room = min(limit, maxInFlight − live leases) is computed inside the statement:
+   * - PostgreSQL: in a transaction that first takes the rollout's advisory lock, so claims on one rollout
+   *   run one at a time across instances and each counts the leases the previous one committed (READ
+   *   COMMITTED: the UPDATE's snapshot is taken after the lock is granted); the due rows are locked
+   *   FOR UPDATE SKIP LOCKED, so rows another statement is changing are passed over, not waited for.
+   * - SQLite: one statement is one write transaction (an UPDATE takes the write lock before it reads), so
+   *   nothing interleaves between the count and the lease, whichever process or store runs it.
+   */
+  async claim(request: ClaimRequest): Promise<RolloutTarget[]> {
+    const wanted = Math.min(request.limit, request.maxInFlight);
+    if (request.states.length === 0 || !(wanted > 0)) return [];
+    const rows =
+      this.dialect === 'postgres'
+        ? await this.transact(async (db) => {
+            await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_CLASS}::integer, ${lockKey(request.rolloutId)}::integer)`.execute(db);
+            return this.claimStatement(db, request, wanted).execute();
+          })
+        : await this.claimStatement(this.db, request, wanted).execute();
+    return rows.map(toTarget).sort((a, b) => a.nextRunAt - b.nextRunAt || (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : 0));
+  }
+
+  private claimStatement(db: Kysely<Schema>, request: ClaimRequest, wanted: number) {
+    const { rolloutId, now } = request;
+    const postgres = this.dialect === 'postgres';
+    const live = db
+      .selectFrom('rollout_targets')
+      .select((eb) => eb.fn.countAll<number>().as('live'))
+      .where('rollout_id', '=', rolloutId)
+      .where('lease_until', '>', now);
+    const room = sql<number>`${request.maxInFlight} - (${live})`;
+    // A negative LIMIT means "no limit" on SQLite: clamp at 0.
+    const take = postgres ? sql<number>`greatest(0, least(${wanted}, ${room}))` : sql<number>`max(0, min(${wanted}, ${room}))`;
+    const due = db
+      .selectFrom('rollout_targets')
+      .select('app_id')
+      .where('rollout_id', '=', rolloutId)
+      .$if(request.wave !== 0, (qb) => qb.where('wave', '=', request.wave))
+      .where('state', 'in', request.states)
+      .where('next_run_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+      .orderBy('next_run_at')
+      .orderBy('app_id')
+      .limit(take)
+      .$if(postgres, (qb) => qb.forUpdate().skipLocked());
+    return db
+      .updateTable('rollout_targets')
+      .set({ lease_owner: request.owner, lease_until: now + request.leaseMs })
+      .where('rollout_id', '=', rolloutId)
+      .where('app_id', 'in', due)
+      .returningAll();
+  }
+
+  /** Fenced by the lease: applies `update` and clears the lease only while `owner` holds it. */
+  async finishStep(rolloutId: string, appId: string, owner: string, update: TargetUpdate, at: number): Promise<boolean> {
+    const set: Updateable<RolloutTargetsTable> = { lease_owner: null, lease_until: null, updated_at: at };
+    if (update.state !== undefined) set.state = update.state;
+    if (update.attempts !== undefined) set.attempts = update.attempts;
+    if (update.nextRunAt !== undefined) set.next_run_at = update.nextRunAt;
+    if (update.lastErrorCode !== undefined) set.last_error_code = update.lastErrorCode;
+    if (update.lastError !== undefined) set.last_error = update.lastError;
+    const result = await this.db
+      .updateTable('rollout_targets')
+      .set(set)
+      .where('rollout_id', '=', rolloutId)
+      .where('app_id', '=', appId)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Moves the rollout's targets in `from` to `to` and drops their leases (their holders' finishStep then fails). */
+  async transition(rolloutId: string, from: readonly TargetState[], to: TargetState, at: number): Promise<number> {
+    if (from.length === 0) return 0;
+    const result = await this.db
+      .updateTable('rollout_targets')
+      .set({ state: to, lease_owner: null, lease_until: null, updated_at: at })
+      .where('rollout_id', '=', rolloutId)
+      .where('state', 'in', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Makes `appId`'s targets in `state` due at `at`, in running rollouts only. */
+  async wake(appId: string, state: TargetState, at: number): Promise<number> {
+    const result = await this.db
+      .updateTable('rollout_targets')
+      .set({ next_run_at: at })
+      .where('app_id', '=', appId)
+      .where('state', '=', state)
+      .where('rollout_id', 'in', (eb) => eb.selectFrom('rollouts').select('id').where('status', '=', 'running'))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** By appId. */
+  async targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>> {
+    let select = this.db
+      .selectFrom('rollout_targets')
+      .selectAll()
+      .where('rollout_id', '=', query.rolloutId)
+      .orderBy('app_id')
+      .limit(query.limit + 1);
+    if (query.state !== undefined) select = select.where('state', '=', query.state);
+    if (query.cursor !== undefined) select = select.where('app_id', '>', decodeKeyCursor(query.cursor));
+    return toPage(await select.execute(), query.limit, toTarget, (row) => [row.app_id]);
+  }
+}
+
+/** A rollout id's advisory-lock key: FNV-1a, as a signed 32-bit integer. */
+function lockKey(rolloutId: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(rolloutId, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193);
+  return hash | 0;
+}
+
+function toRolloutRow(rollout: Rollout): RolloutsTable {
+  return {
+    id: rollout.id,
+    template_id: rollout.templateId,
+    user_version: rollout.userVersion,
+    user_desc: rollout.userDesc,
+    status: rollout.status,
+    auto_release: rollout.autoRelease ? 1 : 0,
+    max_failure_rate: rollout.maxFailureRate,
+    concurrency: rollout.concurrency,
+    waves_json: JSON.stringify(rollout.waves),
+    current_wave: rollout.currentWave,
+    pause_reason: rollout.pauseReason,
+    created_by: rollout.createdBy,
+    created_at: rollout.createdAt,
+    updated_at: rollout.updatedAt,
+    finished_at: rollout.finishedAt,
+  };
+}
+
+function toRollout(row: Selectable<RolloutsTable>): Rollout {
+  return {
+    id: row.id,
+    templateId: Number(row.template_id),
+    userVersion: row.user_version,
+    userDesc: row.user_desc,
+    status: row.status as RolloutStatus,
+    autoRelease: row.auto_release !== 0,
+    maxFailureRate: Number(row.max_failure_rate),
+    concurrency: row.concurrency,
+    waves: JSON.parse(row.waves_json) as WavePlan[],
+    currentWave: row.current_wave,
+    pauseReason: row.pause_reason,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function toTargetRow(target: RolloutTarget): RolloutTargetsTable {
+  return {
+    rollout_id: target.rolloutId,
+    app_id: target.appId,
+    wave: target.wave,
+    state: target.state,
+    attempts: target.attempts,
+    next_run_at: target.nextRunAt,
+    lease_owner: target.leaseOwner,
+    lease_until: target.leaseUntil,
+    last_error_code: target.lastErrorCode,
+    last_error: target.lastError,
+    updated_at: target.updatedAt,
+  };
+}
+
+function toTarget(row: Selectable<RolloutTargetsTable>): RolloutTarget {
+  return {
+    rolloutId: row.rollout_id,
+    appId: row.app_id,
+    wave: row.wave,
+    state: row.state as TargetState,
+    attempts: row.attempts,
+    nextRunAt: row.next_run_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    lastErrorCode: row.last_error_code,
+    lastError: row.last_error,
+    updatedAt: row.updated_at,
+  };
+}
