@@ -215,7 +215,7 @@ export class MerchantService {
 
 
 /** The most specific code of a failure, for the audit log: the platform's name for it when there is one. */
-function errorCodeOf(error: FleetError): string {
+export function errorCodeOf(error: FleetError): string {
   const { platformCodeName, platformCode } = error.details;
   if (typeof platformCodeName === 'string') return platformCodeName;
   if (typeof platformCode === 'number') return String(platformCode);

@@ -28,6 +28,11 @@ interface Prepared {
   summary: Record<string, unknown>;
   effect?: Effect;
   error?: string;
+  /**
+   * Apply `effect` even when the msgId is already stored: this caller exchanged the code, so it alone
+   * records the authorization, whichever delivery (e.g. on another instance) stored the push first.
+   */
+  applyEvenIfStored?: boolean;
 }
 
 export interface PushServiceOptions {
@@ -41,12 +46,22 @@ export interface PushServiceOptions {
 
 export class PushService {
   private readonly now: () => number;
+  /** Deliveries of one msgId being handled in this process: concurrent resends share the first one's work. */
+  private readonly inFlight = new Map<string, Promise<PushResult>>();
 
   constructor(private readonly options: PushServiceOptions) {
     this.now = options.now ?? Date.now;
   }
 
-  async handle(channel: 'auth' | 'events', push: OpenedPush): Promise<PushResult> {
+  handle(channel: 'auth' | 'events', push: OpenedPush): Promise<PushResult> {
+    const running = this.inFlight.get(push.msgId);
+    if (running) return running;
+    const started = this.handleOnce(channel, push).finally(() => this.inFlight.delete(push.msgId));
+    this.inFlight.set(push.msgId, started);
+    return started;
+  }
+
+  private async handleOnce(channel: 'auth' | 'events', push: OpenedPush): Promise<PushResult> {
     const { store, logger } = this.options;
     if (await store.pushEvents.exists(push.msgId)) return this.done(push.event, 'duplicate');
     const prepared = await this.prepare(push.event);
@@ -61,9 +76,9 @@ export class PushService {
       error: prepared.error ?? null,
     };
     const inserted = await store.transaction(async (tx) => {
-      if (!(await tx.pushEvents.insert(record))) return false;
-      await prepared.effect?.(tx);
-      return true;
+      const fresh = await tx.pushEvents.insert(record);
+      if (fresh || prepared.applyEvenIfStored) await prepared.effect?.(tx);
+      return fresh;
     });
     if (!inserted) return this.done(push.event, 'duplicate');
     if (prepared.outcome === 'failed') logger.warn({ msgId: push.msgId, event: push.event.type, error: prepared.error }, 'push could not be applied');
@@ -129,7 +144,8 @@ export class PushService {
       const permissions = grant.permissions.map((p) => p.id);
       return {
         outcome: grant.exchangedHere ? 'applied' : 'ignored',
-        summary: grant.exchangedHere ? { permissions } : { permissions, reason: 'code already exchanged by the authorization redirect' },
+        summary: grant.exchangedHere ? { permissions } : { permissions, reason: 'code already exchanged (authorization redirect or another delivery)' },
+        applyEvenIfStored: grant.exchangedHere,
         effect: async (tx) => {
           await tx.merchants.upsertAuthorized(grant.appId, permissions, at);
           if (grant.exchangedHere) await tx.auditLog.append(systemEntry(at, 'merchant.authorized', grant.appId, { via: type, permissions }));

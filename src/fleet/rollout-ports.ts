@@ -31,7 +31,7 @@ export interface RolloutRepository {
   list(query: { status?: RolloutStatus; limit: number; cursor?: string }): Promise<Page<Rollout>>;
   /** Ids of rollouts some instance should be advancing (running or rolling back). */
   active(): Promise<Rollout[]>;
-  update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease'>>, at: number): Promise<void>;
+  update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease' | 'failuresAcknowledged'>>, at: number): Promise<void>;
   progress(id: string): Promise<RolloutProgress>;
   /**
    * Atomically takes the lease on up to `limit` due targets (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite:
@@ -42,6 +42,8 @@ export interface RolloutRepository {
   finishStep(rolloutId: string, appId: string, owner: string, update: TargetUpdate, at: number): Promise<boolean>;
   /** Moves targets in `from` to `to` (abort: pending → skipped; rollback bookkeeping), returns how many. */
   transition(rolloutId: string, from: readonly TargetState[], to: TargetState, at: number): Promise<number>;
+  /** Makes every unfinished target of a rollout due now (after a resume). */
+  wakeRollout(rolloutId: string, at: number): Promise<number>;
   /** Makes the targets of `appId` in `state` due now (an audit result arrived by push). */
   wake(appId: string, state: TargetState, at: number): Promise<number>;
   targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>>;

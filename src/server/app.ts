@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
 import { merchantRoutes } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
 import { systemRoutes } from './routes/system.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 
@@ -82,6 +83,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   merchantRoutes(app, ctx);
   operationRoutes(app, ctx);
   adminRoutes(app, ctx);
+  rolloutRoutes(app, ctx.rollouts);
   await callbackRoutes(app, ctx);
   return app;
 }

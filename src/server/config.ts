@@ -24,6 +24,8 @@ export interface ServerConfig {
   /** Bootstrap admin API key; undefined: generated and printed once when no key exists. */
   adminKey: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Platform calls per second from this instance for rollouts (KS_RATE_LIMIT_PER_SEC, default 20). */
+  rateLimitPerSec: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -87,5 +89,14 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     secretKeyFile: env.KS_ISV_SECRET_KEY_FILE || './data/secret.key',
     adminKey: env.KS_ISV_ADMIN_KEY || undefined,
     logLevel,
+    rateLimitPerSec: rateLimit(env),
   };
+}
+
+function rateLimit(env: Env): number | undefined {
+  const raw = env.KS_RATE_LIMIT_PER_SEC;
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 10_000) throw new ConfigError(`KS_RATE_LIMIT_PER_SEC must be a number of calls per second from 1 to 10000 (got "${raw}")`);
+  return value;
 }

@@ -2,6 +2,7 @@ import type { Actor, MerchantService } from '../fleet/merchant-service.ts';
 import type { Role } from '../fleet/model.ts';
 import type { Store } from '../fleet/ports.ts';
 import type { PushService } from '../fleet/push-service.ts';
+import type { RolloutService } from '../fleet/rollout-service.ts';
 import type { PushKeys } from '../kuaishou/index.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -9,6 +10,7 @@ import type { Metrics } from './metrics.ts';
 export interface ServerContext {
   merchants: MerchantService;
   pushes: PushService;
+  rollouts: RolloutService;
   store: Store;
   pushKeys: PushKeys;
   metrics: Metrics;

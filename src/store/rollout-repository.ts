@@ -66,13 +66,14 @@ export class SqlRolloutRepository implements RolloutRepository {
     return rows.map(toRollout);
   }
 
-  async update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease'>>, at: number): Promise<void> {
+  async update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease' | 'failuresAcknowledged'>>, at: number): Promise<void> {
     const set: Updateable<RolloutsTable> = { updated_at: at };
     if (patch.status !== undefined) set.status = patch.status;
     if (patch.currentWave !== undefined) set.current_wave = patch.currentWave;
     if (patch.pauseReason !== undefined) set.pause_reason = patch.pauseReason;
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
     if (patch.autoRelease !== undefined) set.auto_release = patch.autoRelease ? 1 : 0;
+    if (patch.failuresAcknowledged !== undefined) set.failures_acknowledged = patch.failuresAcknowledged;
     await this.db.updateTable('rollouts').set(set).where('id', '=', id).execute();
   }
 
@@ -200,6 +201,16 @@ export class SqlRolloutRepository implements RolloutRepository {
   }
 
   /** Makes `appId`'s targets in `state` due at `at`, in running rollouts only. */
+  async wakeRollout(rolloutId: string, at: number): Promise<number> {
+    const result = await this.db
+      .updateTable('rollout_targets')
+      .set({ next_run_at: at })
+      .where('rollout_id', '=', rolloutId)
+      .where('state', 'in', ['pending', 'uploaded', 'auditing', 'audit_passed'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async wake(appId: string, state: TargetState, at: number): Promise<number> {
     const result = await this.db
       .updateTable('rollout_targets')
@@ -240,6 +251,7 @@ function toRolloutRow(rollout: Rollout): RolloutsTable {
     user_desc: rollout.userDesc,
     status: rollout.status,
     auto_release: rollout.autoRelease ? 1 : 0,
+    failures_acknowledged: rollout.failuresAcknowledged,
     max_failure_rate: rollout.maxFailureRate,
     concurrency: rollout.concurrency,
     waves_json: JSON.stringify(rollout.waves),
@@ -260,6 +272,7 @@ function toRollout(row: Selectable<RolloutsTable>): Rollout {
     userDesc: row.user_desc,
     status: row.status as RolloutStatus,
     autoRelease: row.auto_release !== 0,
+    failuresAcknowledged: Number(row.failures_acknowledged),
     maxFailureRate: Number(row.max_failure_rate),
     concurrency: row.concurrency,
     waves: JSON.parse(row.waves_json) as WavePlan[],

@@ -91,6 +91,7 @@ export interface RolloutsTable {
   status: string;
   /** 0 or 1. */
   auto_release: number;
+  failures_acknowledged: number;
   max_failure_rate: number;
   concurrency: number;
   /** `WavePlan[]`. */

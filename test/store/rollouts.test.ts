@@ -18,6 +18,7 @@ function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
     status: 'running',
     autoRelease: true,
     maxFailureRate: 0.1,
+    failuresAcknowledged: 0,
     concurrency: 5,
     waves: [{ wave: 1, size: 2 }],
     currentWave: 1,

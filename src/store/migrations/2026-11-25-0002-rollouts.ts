@@ -28,6 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('user_version', 'text', (c) => c.notNull())
     .addColumn('user_desc', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('failures_acknowledged', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('auto_release', 'integer', (c) => c.notNull())
     .addColumn('max_failure_rate', shareType(db), (c) => c.notNull())
     .addColumn('concurrency', 'integer', (c) => c.notNull())

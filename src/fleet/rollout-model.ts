@@ -1,0 +1,93 @@
+/**
+ * Rollouts: one template version taken through upload → audit → release for many merchants, in waves.
+ * See docs/rollouts.md for the state machines.
+ */
+
+export type RolloutStatus = 'running' | 'paused' | 'completed' | 'aborted' | 'rolling_back' | 'rolled_back';
+
+export const TARGET_STATES = [
+  'pending',
+  'uploaded',
+  'auditing',
+  'audit_passed',
+  'released',
+  'rejected',
+  'failed',
+  'skipped',
+  'rolled_back',
+] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
+
+/** States a target never leaves by itself (only a rollback moves `released` on). */
+export const TERMINAL_STATES: ReadonlySet<TargetState> = new Set(['released', 'rejected', 'failed', 'skipped', 'rolled_back']);
+
+export interface WavePlan {
+  wave: number;
+  size: number;
+}
+
+export interface Rollout {
+  id: string;
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  status: RolloutStatus;
+  autoRelease: boolean;
+  /** Pause by itself when (failed + rejected) / finished exceeds this share (0…1). */
+  maxFailureRate: number;
+  /** Failures an operator has seen and resumed past: the brake counts only later ones. */
+  failuresAcknowledged: number;
+  /** Targets in flight at once. */
+  concurrency: number;
+  waves: WavePlan[];
+  currentWave: number;
+  pauseReason: string | null;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface RolloutTarget {
+  rolloutId: string;
+  appId: string;
+  wave: number;
+  state: TargetState;
+  attempts: number;
+  /** Not before this time (backoff, audit polling). */
+  nextRunAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastErrorCode: string | null;
+  lastError: string | null;
+  updatedAt: number;
+}
+
+export type StateCounts = Record<TargetState, number>;
+
+export interface RolloutProgress {
+  total: number;
+  byState: StateCounts;
+  byWave: { wave: number; size: number; byState: StateCounts }[];
+}
+
+export function emptyCounts(): StateCounts {
+  return Object.fromEntries(TARGET_STATES.map((state) => [state, 0])) as StateCounts;
+}
+
+/** Splits `total` targets into waves given as counts or percentages (of the total); a final wave takes the rest. */
+export function planWaves(total: number, waves: ({ count: number } | { percent: number })[]): WavePlan[] {
+  if (total === 0) return [];
+  const plan: WavePlan[] = [];
+  let assigned = 0;
+  for (const [index, wave] of (waves.length > 0 ? waves : [{ percent: 100 }]).entries()) {
+    if (assigned >= total) break;
+    const wanted = 'count' in wave ? wave.count : Math.ceil((total * wave.percent) / 100);
+    const size = Math.min(Math.max(1, wanted), total - assigned);
+    plan.push({ wave: index + 1, size });
+    assigned += size;
+  }
+  // What the listed waves leave over is one last wave.
+  if (assigned < total) plan.push({ wave: plan.length + 1, size: total - assigned });
+  return plan;
+}

@@ -1,0 +1,323 @@
+/**
+ * Rollouts end to end: planning (targets and waves), the lifecycle commands (pause, resume, abort,
+ * rollback, release), and the scheduler that advances targets with leases, a concurrency cap, a platform
+ * rate limit, retries with backoff, wave gating and the failure-rate brake. Crash-safe: all state is in
+ * the database, and leases of a dead instance expire.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '../kuaishou/logger.ts';
+import { conflict, FleetError, invalid, notFound } from './errors.ts';
+import { errorCodeOf, type Actor } from './merchant-service.ts';
+import type { Page } from './model.ts';
+import type { PlatformPort } from './platform-port.ts';
+import { translatePlatformError } from './platform-errors.ts';
+import type { MerchantRepository } from './ports.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { planWaves, TERMINAL_STATES, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
+import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
+import { advanceTarget, rollBackTarget, type StepContext } from './rollout-steps.ts';
+
+export type RolloutTargets = { all: true } | { appIds: string[] } | { status?: 'authorized'; q?: string };
+
+export interface CreateRolloutInput {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  targets: RolloutTargets;
+  waves?: ({ count: number } | { percent: number })[];
+  autoRelease?: boolean;
+  maxFailureRate?: number;
+  concurrency?: number;
+}
+
+export interface RolloutServiceOptions {
+  rollouts: RolloutRepository;
+  merchants: MerchantRepository;
+  platform: PlatformPort;
+  extFor: (appId: string, templateId: number) => Promise<Record<string, unknown>>;
+  logger: Logger;
+  /** Platform calls per second from this instance (default 20). */
+  rateLimitPerSec?: number;
+  leaseMs?: number;
+  tickMs?: number;
+  auditPollMs?: number;
+  /** Transient failures are retried this many times before the target fails. */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  now?: () => number;
+  owner?: string;
+}
+
+const ADVANCING: TargetState[] = ['pending', 'uploaded', 'auditing', 'audit_passed'];
+const MAX_TARGETS = 100_000;
+
+export class RolloutService {
+  private readonly owner: string;
+  private readonly now: () => number;
+  private readonly limiter: RateLimiter;
+  private readonly step: StepContext;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  private claims = 0;
+
+  constructor(private readonly options: RolloutServiceOptions) {
+    this.owner = options.owner ?? randomUUID();
+    this.now = options.now ?? Date.now;
+    this.limiter = new RateLimiter(options.rateLimitPerSec ?? 20);
+    this.step = {
+      platform: options.platform,
+      extFor: options.extFor,
+      beforeCall: () => this.limiter.acquire(),
+      now: this.now,
+      auditPollMs: options.auditPollMs ?? 30_000,
+    };
+  }
+
+  // ---- Commands ---------------------------------------------------------------------------------------
+
+  async create(actor: Actor, input: CreateRolloutInput): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
+    const concurrency = input.concurrency ?? 10;
+    const maxFailureRate = input.maxFailureRate ?? 0.2;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw invalid('concurrency must be an integer from 1 to 1000');
+    if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) throw invalid('maxFailureRate must be between 0 and 1');
+    const appIds = await this.resolveTargets(input.targets);
+    if (appIds.length === 0) throw invalid('the targets select no authorized merchant');
+    const waves = planWaves(appIds.length, input.waves ?? []);
+    const at = this.now();
+    const rollout: Rollout = {
+      id: `ro_${at.toString(36)}${randomBytes(4).toString('hex')}`,
+      templateId: input.templateId,
+      userVersion: input.userVersion,
+      userDesc: input.userDesc,
+      status: 'running',
+      autoRelease: input.autoRelease ?? true,
+      maxFailureRate,
+      failuresAcknowledged: 0,
+      concurrency,
+      waves,
+      currentWave: 1,
+      pauseReason: null,
+      createdBy: actor.keyId,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: null,
+    };
+    let index = 0;
+    const targets: RolloutTarget[] = [];
+    for (const wave of waves) {
+      for (let i = 0; i < wave.size; i++) {
+        targets.push({
+          rolloutId: rollout.id,
+          appId: appIds[index++]!,
+          wave: wave.wave,
+          state: 'pending',
+          attempts: 0,
+          nextRunAt: at,
+          leaseOwner: null,
+          leaseUntil: null,
+          lastErrorCode: null,
+          lastError: null,
+          updatedAt: at,
+        });
+      }
+    }
+    await this.options.rollouts.create(rollout, targets);
+    this.kick();
+    return { rollout, progress: await this.options.rollouts.progress(rollout.id) };
+  }
+
+  async get(id: string): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
+    const rollout = await this.options.rollouts.get(id);
+    if (!rollout) throw notFound('rollout', id);
+    return { rollout, progress: await this.options.rollouts.progress(id) };
+  }
+
+  list(query: { status?: Rollout['status']; limit: number; cursor?: string }): Promise<Page<Rollout>> {
+    return this.options.rollouts.list(query);
+  }
+
+  targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>> {
+    return this.options.rollouts.targets(query);
+  }
+
+  async pause(id: string, reason = 'paused by an operator'): Promise<Rollout> {
+    return this.move(id, ['running'], 'paused', { pauseReason: reason });
+  }
+
+  async resume(id: string): Promise<Rollout> {
+    const { progress } = await this.get(id);
+    // Resuming acknowledges the failures so far: the brake counts only new ones.
+    const rollout = await this.move(id, ['paused'], 'running', { pauseReason: null, failuresAcknowledged: progress.byState.failed + progress.byState.rejected });
+    // Audit results that arrived while paused did not wake their targets: look at all of them now.
+    await this.options.rollouts.wakeRollout(id, this.now());
+    this.kick();
+    return rollout;
+  }
+
+  async abort(id: string): Promise<Rollout> {
+    const rollout = await this.move(id, ['running', 'paused'], 'aborted', { finishedAt: this.now() });
+    await this.options.rollouts.transition(id, ['pending'], 'skipped', this.now());
+    return rollout;
+  }
+
+  /** Releases every target whose audit passed (for rollouts created without autoRelease). */
+  async releasePassed(id: string): Promise<Rollout> {
+    const { rollout } = await this.get(id);
+    if (rollout.status !== 'running' && rollout.status !== 'paused') throw conflict('rollout_not_active', `rollout ${id} is ${rollout.status}`);
+    await this.options.rollouts.update(id, { autoRelease: true }, this.now());
+    await this.options.rollouts.wakeRollout(id, this.now());
+    this.kick();
+    return { ...rollout, autoRelease: true };
+  }
+
+  async rollback(id: string): Promise<Rollout> {
+    const rollout = await this.move(id, ['completed', 'paused', 'aborted', 'running'], 'rolling_back', { pauseReason: null, finishedAt: null });
+    await this.options.rollouts.transition(id, ['pending', 'uploaded', 'auditing', 'audit_passed'], 'skipped', this.now());
+    this.kick();
+    return rollout;
+  }
+
+  // ---- Scheduler ----------------------------------------------------------------------------------------
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.options.tickMs ?? 250);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await Promise.all(this.inFlight);
+  }
+
+  /** Runs a scheduling round now unless one is running. */
+  kick(): void {
+    if (this.stopped || this.ticking) return;
+    this.ticking = this.tick()
+      .catch((error: unknown) => this.options.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'rollout tick failed'))
+      .finally(() => (this.ticking = undefined));
+  }
+
+  /** One round over the active rollouts: claims due targets and starts their steps. Exposed for tests. */
+  async tick(): Promise<void> {
+    const { rollouts } = this.options;
+    for (const rollout of await rollouts.active()) {
+      if (rollout.status === 'rolling_back') {
+        await this.dispatch(rollout, ['released'], 0, (target) => rollBackTarget(this.step, rollout, target));
+        const progress = await rollouts.progress(rollout.id);
+        if (progress.byState.released === 0) await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now());
+        continue;
+      }
+      await this.gate(rollout);
+      const fresh = await rollouts.get(rollout.id);
+      if (fresh?.status !== 'running') continue;
+      await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target) => advanceTarget(this.step, fresh, target));
+    }
+  }
+
+  /** Wave gating, completion and the failure-rate brake. */
+  private async gate(rollout: Rollout): Promise<void> {
+    const { rollouts } = this.options;
+    const progress = await rollouts.progress(rollout.id);
+    const failed = progress.byState.failed + progress.byState.rejected - rollout.failuresAcknowledged;
+    const finished = failed + progress.byState.released;
+    if (finished > 0 && failed / finished > rollout.maxFailureRate) {
+      const reason = `failure rate ${(failed / finished).toFixed(2)} is past maxFailureRate ${rollout.maxFailureRate} (${failed} of ${finished})`;
+      await rollouts.update(rollout.id, { status: 'paused', pauseReason: reason }, this.now());
+      this.options.logger.warn({ rolloutId: rollout.id, failed, finished }, 'rollout paused itself');
+      return;
+    }
+    const wave = progress.byWave.find((w) => w.wave === rollout.currentWave);
+    const settled = (counts: Record<TargetState, number>): number =>
+      Object.entries(counts).reduce((sum, [state, n]) => sum + (TERMINAL_STATES.has(state as TargetState) || (!rollout.autoRelease && state === 'audit_passed') ? n : 0), 0);
+    if (wave && settled(wave.byState) < wave.size) return;
+    const last = rollout.waves.at(-1)?.wave ?? 1;
+    if (rollout.currentWave < last) {
+      await rollouts.update(rollout.id, { currentWave: rollout.currentWave + 1 }, this.now());
+    } else if (settled(progress.byState) === progress.total && (rollout.autoRelease || progress.byState.audit_passed === 0)) {
+      await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now());
+    }
+  }
+
+  private async dispatch(rollout: Rollout, states: TargetState[], wave: number, run: (target: RolloutTarget) => Promise<TargetUpdate>): Promise<void> {
+    const now = this.now();
+    // A fresh owner token per claim fences a step that outlived its lease, even against this instance.
+    const owner = `${this.owner}:${++this.claims}`;
+    const claimed = await this.options.rollouts.claim({
+      rolloutId: rollout.id,
+      wave,
+      states,
+      now,
+      owner,
+      leaseMs: this.options.leaseMs ?? 60_000,
+      limit: rollout.concurrency,
+      maxInFlight: rollout.concurrency,
+    });
+    for (const target of claimed) {
+      const work = this.runStep(target, owner, run).finally(() => this.inFlight.delete(work));
+      this.inFlight.add(work);
+    }
+  }
+
+  private async runStep(target: RolloutTarget, owner: string, run: (target: RolloutTarget) => Promise<TargetUpdate>): Promise<void> {
+    let update: TargetUpdate;
+    try {
+      update = await run(target);
+    } catch (caught) {
+      update = this.failure(target, translatePlatformError(caught, target.appId));
+    }
+    const stored = await this.options.rollouts.finishStep(target.rolloutId, target.appId, owner, update, this.now());
+    if (!stored) this.options.logger.warn({ rolloutId: target.rolloutId, appId: target.appId }, 'lost the lease on a rollout target; another instance took it');
+    if (update.state !== undefined || update.nextRunAt === undefined) this.kick();
+  }
+
+  /** Transient: retry later with backoff; business: the target fails with the platform's code. */
+  private failure(target: RolloutTarget, error: unknown): TargetUpdate {
+    const attempts = target.attempts + 1;
+    const message = error instanceof Error ? error.message : String(error);
+    const code = error instanceof FleetError ? errorCodeOf(error) : 'internal';
+    const transient = !(error instanceof FleetError) || error.type === 'upstream_unavailable';
+    if (transient && attempts < (this.options.maxAttempts ?? 8)) {
+      const delay = Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (attempts - 1), 60_000) * (0.75 + Math.random() / 2);
+      return { attempts, nextRunAt: this.now() + Math.round(delay), lastErrorCode: code, lastError: message };
+    }
+    return { attempts, state: 'failed', lastErrorCode: code, lastError: message };
+  }
+
+  private async move(id: string, from: Rollout['status'][], to: Rollout['status'], patch: Partial<Pick<Rollout, 'pauseReason' | 'finishedAt' | 'failuresAcknowledged'>>): Promise<Rollout> {
+    const { rollout } = await this.get(id);
+    if (!from.includes(rollout.status)) throw conflict('rollout_state', `rollout ${id} is ${rollout.status}; it cannot become ${to}`, { status: rollout.status });
+    await this.options.rollouts.update(id, { status: to, ...patch }, this.now());
+    return { ...rollout, status: to, ...patch };
+  }
+
+  private async resolveTargets(targets: RolloutTargets): Promise<string[]> {
+    const { merchants } = this.options;
+    if ('all' in targets) return (await merchants.authorizedAppIds()).sort();
+    if ('appIds' in targets) {
+      const unique = [...new Set(targets.appIds)];
+      if (unique.length > MAX_TARGETS) throw invalid(`at most ${MAX_TARGETS} targets`);
+      const problems: string[] = [];
+      for (const appId of unique) {
+        const merchant = await merchants.get(appId);
+        if (!merchant) problems.push(`${appId}: unknown`);
+        else if (merchant.status !== 'authorized') problems.push(`${appId}: not authorized`);
+      }
+      if (problems.length > 0) throw invalid(`some targets cannot be rolled out to: ${problems.slice(0, 5).join('; ')}`, { problems });
+      return unique.sort();
+    }
+    const appIds: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await merchants.list({ status: 'authorized', limit: 500, ...(targets.q ? { q: targets.q } : {}), ...(cursor ? { cursor } : {}) });
+      appIds.push(...page.items.map((m) => m.appId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && appIds.length <= MAX_TARGETS);
+    return appIds;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * One target's next step, idempotent: it reads the merchant's versions first, so a retry, a restart or a
+ * second instance never uploads or submits twice.
+ */
+import { FleetError } from './errors.ts';
+import type { PlatformPort, Versions } from './platform-port.ts';
+import type { Rollout, RolloutTarget, TargetState } from './rollout-model.ts';
+import type { TargetUpdate } from './rollout-ports.ts';
+
+export interface StepContext {
+  platform: PlatformPort;
+  /** The merged ext config the upload sends. */
+  extFor(appId: string, templateId: number): Promise<Record<string, unknown>>;
+  /** Waits for the platform rate limit before each call. */
+  beforeCall(): Promise<void>;
+  now(): number;
+  /** How long to wait before looking at an audit again when no push arrived. */
+  auditPollMs: number;
+}
+
+type Version = { userVersion: string; templateId: number } | undefined;
+
+function isOurs(rollout: Rollout, version: Version): boolean {
+  return version !== undefined && version.userVersion === rollout.userVersion && version.templateId === rollout.templateId;
+}
+
+/** Where the platform says this target already is, if further than its recorded state. */
+export function observedState(rollout: Rollout, versions: Versions): TargetState | undefined {
+  if (isOurs(rollout, versions.online)) return 'released';
+  if (isOurs(rollout, versions.audit)) {
+    const status = versions.audit!.status;
+    return status === 'passed' ? 'audit_passed' : status === 'rejected' ? 'rejected' : 'auditing';
+  }
+  if (isOurs(rollout, versions.development)) return 'uploaded';
+  return undefined;
+}
+
+/** Advances a target as far as it can go now (several states at once when nothing needs waiting). */
+export async function advanceTarget(ctx: StepContext, rollout: Rollout, target: RolloutTarget): Promise<TargetUpdate> {
+  const { platform } = ctx;
+  const appId = target.appId;
+  const versions = async (): Promise<Versions> => {
+    await ctx.beforeCall();
+    return platform.getVersions(appId);
+  };
+  let current = await versions();
+  let state: TargetState = target.state;
+
+  for (let hops = 0; hops < 6; hops++) {
+    const seen = observedState(rollout, current);
+    if (seen === 'released') return { state: 'released', lastError: null, lastErrorCode: null };
+    if (seen === 'rejected') {
+      return { state: 'rejected', lastErrorCode: 'audit_rejected', lastError: current.audit?.reason ?? 'audit rejected' };
+    }
+    switch (state) {
+      case 'pending':
+        if (seen === undefined) {
+          const extJson = await ctx.extFor(appId, rollout.templateId);
+          await ctx.beforeCall();
+          await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
+          current = await versions();
+        }
+        state = seen ?? 'uploaded';
+        break;
+      case 'uploaded':
+        if (seen === 'uploaded' || seen === undefined) {
+          if (seen === undefined) {
+            state = 'pending'; // the development version is gone (replaced by hand): upload again
+            break;
+          }
+          if (current.audit?.status === 'auditing') {
+            // Another version is under audit on this mini-program: not ours to withdraw. Look again later.
+            return { nextRunAt: ctx.now() + ctx.auditPollMs, lastErrorCode: 'other_audit_in_progress', lastError: `version ${current.audit.userVersion} is under audit` };
+          }
+          await ctx.beforeCall();
+          await platform.submitAudit(appId, { auditNote: `rollout ${rollout.id}` });
+        }
+        state = 'auditing';
+        current = await versions();
+        break;
+      case 'auditing':
+        if (seen === 'auditing') return { state: 'auditing', nextRunAt: ctx.now() + ctx.auditPollMs, lastError: null, lastErrorCode: null };
+        state = seen === 'audit_passed' ? 'audit_passed' : 'uploaded';
+        break;
+      case 'audit_passed':
+        if (!rollout.autoRelease) return { state: 'audit_passed', nextRunAt: Number.MAX_SAFE_INTEGER, lastError: null, lastErrorCode: null };
+        if (seen !== 'audit_passed') {
+          state = seen ?? 'pending';
+          break;
+        }
+        await ctx.beforeCall();
+        await platform.release(appId);
+        return { state: 'released', lastError: null, lastErrorCode: null };
+      default:
+        return {};
+    }
+  }
+  return { state };
+}
+
+/** Rolls a released target back (A9) when its online version is still this rollout's. */
+export async function rollBackTarget(ctx: StepContext, rollout: Rollout, target: RolloutTarget): Promise<TargetUpdate> {
+  await ctx.beforeCall();
+  const versions = await ctx.platform.getVersions(target.appId);
+  if (isOurs(rollout, versions.online)) {
+    if (!versions.online!.canRollback) {
+      throw new FleetError('platform_rejected', 'rollback_not_possible', 'the platform has no previous version to roll back to', { platformCodeName: 'ROLLBACK_NOT_ALLOWED' });
+    }
+    await ctx.beforeCall();
+    await ctx.platform.rollback(target.appId);
+  }
+  return { state: 'rolled_back', lastError: null, lastErrorCode: null };
+}

@@ -1,0 +1,172 @@
+/** Rollouts: create (with the plan), list, progress, targets, lifecycle commands, and SSE progress. */
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { TARGET_STATES } from '../../fleet/rollout-model.ts';
+import type { RolloutService } from '../../fleet/rollout-service.ts';
+import { actorOf } from '../context.ts';
+import { errorResponses, OptionalBody } from '../schemas.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Counts = Type.Record(Type.String(), Type.Integer());
+
+const RolloutSchema = Type.Object({
+  id: Type.String(),
+  templateId: Type.Integer(),
+  userVersion: Type.String(),
+  userDesc: Type.String(),
+  status: Type.String(),
+  autoRelease: Type.Boolean(),
+  maxFailureRate: Type.Number(),
+  failuresAcknowledged: Type.Integer(),
+  concurrency: Type.Integer(),
+  waves: Type.Array(Type.Object({ wave: Type.Integer(), size: Type.Integer() })),
+  currentWave: Type.Integer(),
+  pauseReason: Nullable(Type.String()),
+  createdBy: Nullable(Type.String()),
+  createdAt: Type.Number(),
+  updatedAt: Type.Number(),
+  finishedAt: Nullable(Type.Number()),
+});
+
+const ProgressSchema = Type.Object({
+  total: Type.Integer(),
+  byState: Counts,
+  byWave: Type.Array(Type.Object({ wave: Type.Integer(), size: Type.Integer(), byState: Counts })),
+});
+
+const RolloutWithProgress = Type.Object({ rollout: RolloutSchema, progress: ProgressSchema });
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+const AppIds = Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, maxItems: 100_000 });
+
+const CreateBody = Type.Object(
+  {
+    templateId: Type.Integer({ minimum: 0 }),
+    userVersion: Type.String({ minLength: 1, maxLength: 64 }),
+    userDesc: Type.String({ maxLength: 1024, default: '' }),
+    targets: Type.Union([
+      Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
+      Type.Object({ appIds: AppIds }, { additionalProperties: false }),
+      Type.Object({ status: Type.Optional(Type.Literal('authorized')), q: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
+    ]),
+    waves: Type.Optional(
+      Type.Array(
+        Type.Union([
+          Type.Object({ count: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+          Type.Object({ percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }) }, { additionalProperties: false }),
+        ]),
+        { maxItems: 20 },
+      ),
+    ),
+    autoRelease: Type.Optional(Type.Boolean()),
+    maxFailureRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export function rolloutRoutes(root: FastifyInstance, rollouts: RolloutService): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['rollouts'];
+
+  app.post('/api/v1/rollouts', {
+    config: { access: 'operator' },
+    schema: { tags, summary: 'Starts a rollout of a template version to many merchants (批量发布)', body: CreateBody, response: { 201: RolloutWithProgress, ...errorResponses } },
+  }, async (request, reply) => reply.code(201).send(await rollouts.create(actorOf(request), request.body)));
+
+  app.get('/api/v1/rollouts', {
+    config: { access: 'viewer' },
+    schema: {
+      tags,
+      summary: 'Rollouts, newest first',
+      querystring: Type.Object({
+        status: Type.Optional(Type.Union(['running', 'paused', 'completed', 'aborted', 'rolling_back', 'rolled_back'].map((s) => Type.Literal(s)))),
+        limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+        cursor: Type.Optional(Type.String({ maxLength: 200 })),
+      }),
+      response: { 200: Type.Object({ items: Type.Array(RolloutSchema), nextCursor: Nullable(Type.String()) }), ...errorResponses },
+    },
+  }, (request) => {
+    const { status, limit, cursor } = request.query;
+    return rollouts.list({ limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+  });
+
+  app.get('/api/v1/rollouts/:id', {
+    config: { access: 'viewer' },
+    schema: { tags, summary: 'A rollout with its counts per state and per wave', params: IdParams, response: { 200: RolloutWithProgress, ...errorResponses } },
+  }, (request) => rollouts.get(request.params.id));
+
+  app.get('/api/v1/rollouts/:id/targets', {
+    config: { access: 'viewer' },
+    schema: {
+      tags,
+      summary: 'Per merchant: state, attempts, last error with the platform code',
+      params: IdParams,
+      querystring: Type.Object({
+        state: Type.Optional(Type.Union(TARGET_STATES.map((s) => Type.Literal(s)))),
+        limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+        cursor: Type.Optional(Type.String({ maxLength: 200 })),
+      }),
+      response: {
+        200: Type.Object({
+          items: Type.Array(Type.Object({
+            appId: Type.String(), wave: Type.Integer(), state: Type.String(), attempts: Type.Integer(), nextRunAt: Type.Number(),
+            lastErrorCode: Nullable(Type.String()), lastError: Nullable(Type.String()), updatedAt: Type.Number(),
+          })),
+          nextCursor: Nullable(Type.String()),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    await rollouts.get(request.params.id);
+    const { state, limit, cursor } = request.query;
+    return rollouts.targets({ rolloutId: request.params.id, limit, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) });
+  });
+
+  const command = (name: 'pause' | 'resume' | 'abort' | 'rollback' | 'release', summary: string, run: (id: string) => Promise<unknown>): void => {
+    app.post(`/api/v1/rollouts/:id/${name}`, {
+      config: { access: 'operator' },
+      schema: { tags, summary, params: IdParams, body: OptionalBody(Type.Object({}, { additionalProperties: false })), response: { 200: RolloutWithProgress, ...errorResponses } },
+    }, async (request) => {
+      await run(request.params.id);
+      return rollouts.get(request.params.id);
+    });
+  };
+  command('pause', 'Pauses a running rollout', (id) => rollouts.pause(id));
+  command('resume', 'Resumes a paused rollout', (id) => rollouts.resume(id));
+  command('abort', 'Aborts: pending merchants are skipped, merchants in flight finish their step', (id) => rollouts.abort(id));
+  command('rollback', 'Rolls back every merchant this rollout released', (id) => rollouts.rollback(id));
+  command('release', 'Releases every merchant whose audit passed (rollouts without autoRelease)', (id) => rollouts.releasePassed(id));
+
+  app.get('/api/v1/rollouts/:id/events', {
+    config: { access: 'viewer' },
+    schema: { tags, summary: 'Server-Sent Events: a `progress` event whenever counts change, `end` when the rollout is finished', params: IdParams },
+  }, async (request, reply) => {
+    const first = await rollouts.get(request.params.id);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let last = '';
+    let closed = false;
+    request.raw.on('close', () => (closed = true));
+    const send = (event: string, data: unknown): void => {
+      raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    let snapshot = first;
+    for (let beat = 0; !closed; beat++) {
+      const text = JSON.stringify(snapshot);
+      if (text !== last) {
+        send('progress', snapshot);
+        last = text;
+      } else if (beat % 30 === 0) raw.write(': keep-alive\n\n');
+      if (['completed', 'aborted', 'rolled_back'].includes(snapshot.rollout.status)) {
+        send('end', { status: snapshot.rollout.status });
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (closed) break;
+      snapshot = await rollouts.get(request.params.id).catch(() => snapshot);
+    }
+    raw.end();
+  });
+}
