@@ -4,6 +4,7 @@
  * the audit log. No HTTP, no SQL.
  */
 import type { Logger } from '../kuaishou/logger.ts';
+import { recordAction, type Actor } from './audit-trail.ts';
 import { FleetError, notFound } from './errors.ts';
 import type { AuditLogEntry, CapabilityName, CapabilityRecord, CapabilityStatusName, Merchant, Page, Role } from './model.ts';
 import { onPlatform } from './platform-errors.ts';
@@ -11,10 +12,7 @@ import type { Capability, PlatformPort, QrCode, ServerDomains, ServerDomainsChan
 import type { AuditLogQuery, MerchantListQuery, Store } from './ports.ts';
 import { checkServerDomains, checkWebviewDomains, type RegisteredDomains } from './domain-rules.ts';
 
-export interface Actor {
-  keyId: string | null;
-  role: Role;
-}
+export type { Actor } from './audit-trail.ts';
 
 export const SYSTEM_ACTOR: Actor = { keyId: null, role: 'admin' };
 
@@ -199,25 +197,8 @@ export class MerchantService {
   }
 
   /** Runs a mutating action and records it, with its outcome, in the audit log. */
-  private async audited<T>(actor: Actor, action: string, appId: string | null, summary: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
-    const entry = { at: this.now(), actorKeyId: actor.keyId, actorRole: actor.role, action, appId, summary };
-    try {
-      const result = await run();
-      await this.store.auditLog.append({ ...entry, result: 'ok', errorCode: null });
-      return result;
-    } catch (error) {
-      const errorCode = error instanceof FleetError ? errorCodeOf(error) : 'internal';
-      await this.store.auditLog.append({ ...entry, result: 'error', errorCode }).catch(() => undefined);
-      throw error;
-    }
+  private audited<T>(actor: Actor, action: string, appId: string | null, summary: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
+    return recordAction(this.store.auditLog, this.now(), { actor, action, appId, summary }, run);
   }
 }
 
-
-/** The most specific code of a failure, for the audit log: the platform's name for it when there is one. */
-export function errorCodeOf(error: FleetError): string {
-  const { platformCodeName, platformCode } = error.details;
-  if (typeof platformCodeName === 'string') return platformCodeName;
-  if (typeof platformCode === 'number') return String(platformCode);
-  return error.code;
-}

@@ -7,7 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../kuaishou/logger.ts';
 import { conflict, FleetError, invalid, notFound } from './errors.ts';
-import { errorCodeOf, type Actor } from './merchant-service.ts';
+import { errorCodeOf, recordAction, type Actor } from './audit-trail.ts';
+import type { AuditLogRepository } from './ports.ts';
 import type { Page } from './model.ts';
 import type { PlatformPort } from './platform-port.ts';
 import { translatePlatformError } from './platform-errors.ts';
@@ -33,6 +34,7 @@ export interface CreateRolloutInput {
 export interface RolloutServiceOptions {
   rollouts: RolloutRepository;
   merchants: MerchantRepository;
+  auditLog: AuditLogRepository;
   platform: PlatformPort;
   extFor: (appId: string, templateId: number) => Promise<Record<string, unknown>>;
   logger: Logger;
@@ -77,6 +79,7 @@ export class RolloutService {
 
   // ---- Commands ---------------------------------------------------------------------------------------
 
+  /** Bad input is refused before anything is recorded; the plan and its audit entry follow. */
   async create(actor: Actor, input: CreateRolloutInput): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
     const concurrency = input.concurrency ?? 10;
     const maxFailureRate = input.maxFailureRate ?? 0.2;
@@ -84,6 +87,15 @@ export class RolloutService {
     if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) throw invalid('maxFailureRate must be between 0 and 1');
     const appIds = await this.resolveTargets(input.targets);
     if (appIds.length === 0) throw invalid('the targets select no authorized merchant');
+    const summary: Record<string, unknown> = { templateId: input.templateId, userVersion: input.userVersion, targets: appIds.length };
+    return this.audited(actor, 'rollout.create', summary, async () => {
+      const created = await this.plan(actor, input, appIds, concurrency, maxFailureRate);
+      summary.rolloutId = created.rollout.id;
+      return created;
+    });
+  }
+
+  private async plan(actor: Actor, input: CreateRolloutInput, appIds: string[], concurrency: number, maxFailureRate: number): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
     const waves = planWaves(appIds.length, input.waves ?? []);
     const at = this.now();
     const rollout: Rollout = {
@@ -142,11 +154,31 @@ export class RolloutService {
     return this.options.rollouts.targets(query);
   }
 
-  async pause(id: string, reason = 'paused by an operator'): Promise<Rollout> {
-    return this.move(id, ['running'], 'paused', { pauseReason: reason });
+  pause(actor: Actor, id: string): Promise<Rollout> {
+    return this.audited(actor, 'rollout.pause', { rolloutId: id }, () => this.move(id, ['running'], 'paused', { pauseReason: 'paused by an operator' }));
   }
 
-  async resume(id: string): Promise<Rollout> {
+  resume(actor: Actor, id: string): Promise<Rollout> {
+    return this.audited(actor, 'rollout.resume', { rolloutId: id }, () => this.resumeNow(id));
+  }
+
+  abort(actor: Actor, id: string): Promise<Rollout> {
+    return this.audited(actor, 'rollout.abort', { rolloutId: id }, () => this.abortNow(id));
+  }
+
+  releasePassed(actor: Actor, id: string): Promise<Rollout> {
+    return this.audited(actor, 'rollout.release', { rolloutId: id }, () => this.releaseNow(id));
+  }
+
+  rollback(actor: Actor, id: string): Promise<Rollout> {
+    return this.audited(actor, 'rollout.rollback', { rolloutId: id }, () => this.rollbackNow(id));
+  }
+
+  private audited<T>(actor: Actor, action: string, summary: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
+    return recordAction(this.options.auditLog, this.now(), { actor, action, appId: null, summary }, run);
+  }
+
+  private async resumeNow(id: string): Promise<Rollout> {
     const { progress } = await this.get(id);
     // Resuming acknowledges the failures so far: the brake counts only new ones.
     const rollout = await this.move(id, ['paused'], 'running', { pauseReason: null, failuresAcknowledged: progress.byState.failed + progress.byState.rejected });
@@ -156,14 +188,14 @@ export class RolloutService {
     return rollout;
   }
 
-  async abort(id: string): Promise<Rollout> {
+  private async abortNow(id: string): Promise<Rollout> {
     const rollout = await this.move(id, ['running', 'paused'], 'aborted', { finishedAt: this.now() });
     await this.options.rollouts.transition(id, ['pending'], 'skipped', this.now());
     return rollout;
   }
 
   /** Releases every target whose audit passed (for rollouts created without autoRelease). */
-  async releasePassed(id: string): Promise<Rollout> {
+  private async releaseNow(id: string): Promise<Rollout> {
     const { rollout } = await this.get(id);
     if (rollout.status !== 'running' && rollout.status !== 'paused') throw conflict('rollout_not_active', `rollout ${id} is ${rollout.status}`);
     await this.options.rollouts.update(id, { autoRelease: true }, this.now());
@@ -172,7 +204,7 @@ export class RolloutService {
     return { ...rollout, autoRelease: true };
   }
 
-  async rollback(id: string): Promise<Rollout> {
+  private async rollbackNow(id: string): Promise<Rollout> {
     const rollout = await this.move(id, ['completed', 'paused', 'aborted', 'running'], 'rolling_back', { pauseReason: null, finishedAt: null });
     await this.options.rollouts.transition(id, ['pending', 'uploaded', 'auditing', 'audit_passed'], 'skipped', this.now());
     this.kick();

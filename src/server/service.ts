@@ -7,6 +7,7 @@ import pino, { type Logger as PinoLogger } from 'pino';
 import { BackgroundJobs } from '../fleet/background-jobs.ts';
 import { MerchantService } from '../fleet/merchant-service.ts';
 import { PushService } from '../fleet/push-service.ts';
+import { RolloutService } from '../fleet/rollout-service.ts';
 import { ENDPOINTS, KuaishouClient, KuaishouPlatform, redact, TokenManager, type FetchLike } from '../kuaishou/index.ts';
 import { loadSecretKey, openStore, type SqlStore } from '../store/index.ts';
 import { bootstrapAdminKey } from './api-keys.ts';
@@ -34,6 +35,11 @@ export interface StartOptions {
   /** Don't listen: tests use `app.inject`. */
   listen?: boolean;
   publicRateLimit?: number;
+  /**
+   * Runs once the server listens (its URL known, e.g. on port 0) and before the boot jobs: the place to
+   * register the push URLs, so the ticket asked for on boot is pushed to a registered URL.
+   */
+  onListening?: (url: string) => Promise<void> | void;
 }
 
 const OPERATION_BY_PATH = new Map(Object.entries(ENDPOINTS).map(([operation, endpoint]) => [endpoint.path, operation]));
@@ -87,11 +93,30 @@ export async function startService(config: ServerConfig, options: StartOptions =
     logger,
     registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
   });
-  const pushes = new PushService({ store, platform, logger });
+  const rollouts = new RolloutService({
+    rollouts: store.rollouts,
+    merchants: store.merchants,
+    auditLog: store.auditLog,
+    platform,
+    logger,
+    // Ext config per merchant arrives with the ext-config part of issue #5; until then uploads send {}.
+    extFor: () => Promise.resolve({}),
+    ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
+  });
+  const pushes = new PushService({
+    store,
+    platform,
+    logger,
+    // An audit result wakes the rollout targets waiting for it (polling is only the fallback).
+    onApplied: (event) => {
+      if (event.type === 'auditResult') void store.rollouts.wake(event.appId, 'auditing', Date.now()).then(() => rollouts.kick());
+    },
+  });
   const jobs = new BackgroundJobs({ store, platform, logger });
   const ctx: ServerContext = {
     merchants,
     pushes,
+    rollouts,
     store,
     metrics,
     publicUrl: config.publicUrl,
@@ -107,8 +132,16 @@ export async function startService(config: ServerConfig, options: StartOptions =
     url = (await app.listen({ port: config.port, host: config.host })).replace('[::1]', '127.0.0.1');
     // Port 0 (tests): the public URL is only known now.
     if (config.port === 0) ctx.publicUrl = url;
+    try {
+      await options.onListening?.(url);
+    } catch (error) {
+      await app.close();
+      await store.close();
+      throw error;
+    }
     await jobs.ensureTicket();
     jobs.start();
+    rollouts.start();
   }
   return {
     app,
@@ -121,6 +154,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
       return url;
     },
     async close() {
+      await rollouts.stop();
       await jobs.stop();
       await app.close();
       await store.close();

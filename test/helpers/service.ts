@@ -38,10 +38,17 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Reuse this database (a second instance on the same one). */
   database?: FreshDatabase;
+  /**
+   * Reuse this running sandbox (a second instance of the service against the same platform). The platform
+   * keeps ONE registration of push URLs, so it keeps pushing to the instance that registered them (the
+   * first); this stack's `close()` leaves the shared sandbox running (its owner closes it).
+   */
+  sharedSandbox?: SandboxHarness;
 }
 
 export async function startStack(dialect: DialectTarget, options: StackOptions = {}): Promise<Stack> {
-  const sandbox = await startSandbox(options.sandbox);
+  const ownsSandbox = options.sharedSandbox === undefined;
+  const sandbox = options.sharedSandbox ?? (await startSandbox(options.sandbox));
   const database = options.database ?? dialect.fresh();
   const component = sandbox.sandbox.runtime.state.component;
   const logs: string[] = [];
@@ -65,8 +72,16 @@ export async function startStack(dialect: DialectTarget, options: StackOptions =
     LOG_LEVEL: 'debug',
     ...options.env,
   });
-  const service = await startService(config, { logger: createLogger('debug', sink) });
-  await sandbox.control('PUT', '/component', { authEventUrl: `${service.url}/callbacks/auth`, messageUrl: `${service.url}/callbacks/events` });
+  const service = await startService(config, {
+    logger: createLogger('debug', sink),
+    // As `npm start` does: the push URLs are registered before the service asks for a ticket on boot, so
+    // that ticket is pushed to it (the sandbox pushes 10 ms after start_push_ticket).
+    onListening: async (url) => {
+      if (!ownsSandbox) return;
+      const answer = await sandbox.control('PUT', '/component', { authEventUrl: `${url}/callbacks/auth`, messageUrl: `${url}/callbacks/events` });
+      if (answer.status !== 200) throw new Error(`registering the push URLs: HTTP ${answer.status}`);
+    },
+  });
 
   const keys = {} as Record<Role, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) {
@@ -114,7 +129,7 @@ export async function startStack(dialect: DialectTarget, options: StackOptions =
     },
     async close() {
       await service.close();
-      await sandbox.close();
+      if (ownsSandbox) await sandbox.close();
     },
   };
 }

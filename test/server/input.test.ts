@@ -39,6 +39,7 @@ const BODY_ROUTES: { route: string; path: string; valid: Record<string, unknown>
   { route: 'POST /api/v1/merchants/{appId}/audit', path: `${M}/audit`, valid: { note: 'n' } },
   { route: 'POST /api/v1/merchants/{appId}/capabilities/{capability}', path: `${M}/capabilities/live-mount`, valid: { reason: 'r' } },
   { route: 'POST /api/v1/keys', path: '/api/v1/keys', valid: { name: 'k', role: 'viewer' } },
+  { route: 'POST /api/v1/rollouts', path: '/api/v1/rollouts', valid: { templateId: 1, userVersion: '9.9.9', userDesc: '', targets: { appIds: [APP] } } },
 ];
 
 /** POST routes without a body. */
@@ -46,6 +47,7 @@ const BODYLESS_ROUTES: { route: string; path: string }[] = [
   { route: 'POST /api/v1/merchants/{appId}/audit/withdraw', path: `${M}/audit/withdraw` },
   { route: 'POST /api/v1/merchants/{appId}/release', path: `${M}/release` },
   { route: 'POST /api/v1/merchants/{appId}/rollback', path: `${M}/rollback` },
+  ...['pause', 'resume', 'abort', 'rollback', 'release'].map((name) => ({ route: `POST /api/v1/rollouts/{id}/${name}`, path: `/api/v1/rollouts/ro_missing/${name}` })),
 ];
 
 /** Routes with an {appId} path parameter: [route, method, path after the app id]. */
@@ -233,6 +235,30 @@ function badRequests(): BadRequest[] {
   add('GET /api/v1/audit-log', 'appId 65 characters', { method: 'GET', path: `/api/v1/audit-log?appId=${long(65)}`, status: 400, code: 'invalid_request' });
   add('GET /api/v1/audit-log', 'actor 65 characters', { method: 'GET', path: `/api/v1/audit-log?actor=${long(65)}`, status: 400, code: 'invalid_request' });
   add('GET /api/v1/audit-log', 'action 65 characters', { method: 'GET', path: `/api/v1/audit-log?action=${long(65)}`, status: 400, code: 'invalid_request' });
+  const rollouts = 'POST /api/v1/rollouts';
+  const valid = { templateId: 1, userVersion: '9.9.9', userDesc: '', targets: { appIds: [APP] } };
+  for (const [what, body] of [
+    ['no targets', { ...valid, targets: { appIds: [] } }],
+    ['targets all: false', { ...valid, targets: { all: false } }],
+    ['an unknown merchant', { ...valid, targets: { appIds: ['ks_nobody'] } }],
+    ['a wave of 0 %', { ...valid, waves: [{ percent: 0 }] }],
+    ['a wave of 0 merchants', { ...valid, waves: [{ count: 0 }] }],
+    ['concurrency 0', { ...valid, concurrency: 0 }],
+    ['maxFailureRate 2', { ...valid, maxFailureRate: 2 }],
+    ['templateId as text', { ...valid, templateId: '1' }],
+    ['no userVersion', { templateId: 1, targets: { all: true } }],
+    ['an unknown field', { ...valid, dryRun: 'yes' }],
+  ] as const) {
+    add(rollouts, what, { method: 'POST', path: '/api/v1/rollouts', body, status: 400, code: 'invalid_request' });
+  }
+  add('GET /api/v1/rollouts', 'limit=0', { method: 'GET', path: '/api/v1/rollouts?limit=0', status: 400, code: 'invalid_request' });
+  add('GET /api/v1/rollouts', 'an unknown status', { method: 'GET', path: '/api/v1/rollouts?status=bogus', status: 400, code: 'invalid_request' });
+  add('GET /api/v1/rollouts', 'a bad cursor', { method: 'GET', path: '/api/v1/rollouts?cursor=%%%', status: 400 });
+  for (const [route, rest] of [['GET /api/v1/rollouts/{id}', ''], ['GET /api/v1/rollouts/{id}/targets', '/targets'], ['GET /api/v1/rollouts/{id}/events', '/events']] as const) {
+    add(route, 'an odd id', { method: 'GET', path: `/api/v1/rollouts/a%20b${rest}`, status: 400, code: 'invalid_request' });
+    add(route, 'an unknown id', { method: 'GET', path: `/api/v1/rollouts/ro_missing${rest}`, status: 404, code: 'rollout_not_found' });
+  }
+  add('GET /api/v1/rollouts/{id}/targets', 'an unknown state', { method: 'GET', path: '/api/v1/rollouts/ro_missing/targets?state=bogus', status: 400, code: 'invalid_request' });
   add('GET /api/v1/push-events', 'eventType 65 characters', { method: 'GET', path: `/api/v1/push-events?eventType=${long(65)}`, status: 400, code: 'invalid_request' });
 
   const listKeys = 'GET /api/v1/keys';

@@ -30,6 +30,12 @@ const REQUIRED: Record<string, Role> = {
   'POST /api/v1/merchants/{appId}/capabilities/{capability}': 'operator',
   'POST /api/v1/keys': 'admin',
   'DELETE /api/v1/keys/{id}': 'admin',
+  'POST /api/v1/rollouts': 'operator',
+  'POST /api/v1/rollouts/{id}/pause': 'operator',
+  'POST /api/v1/rollouts/{id}/resume': 'operator',
+  'POST /api/v1/rollouts/{id}/abort': 'operator',
+  'POST /api/v1/rollouts/{id}/rollback': 'operator',
+  'POST /api/v1/rollouts/{id}/release': 'operator',
 
   'GET /api/v1/merchants': 'viewer',
   'GET /api/v1/merchants/{appId}': 'viewer',
@@ -42,6 +48,10 @@ const REQUIRED: Record<string, Role> = {
   'GET /api/v1/audit-log': 'viewer',
   'GET /api/v1/push-events': 'viewer',
   'GET /api/v1/keys': 'admin',
+  'GET /api/v1/rollouts': 'viewer',
+  'GET /api/v1/rollouts/{id}': 'viewer',
+  'GET /api/v1/rollouts/{id}/targets': 'viewer',
+  'GET /api/v1/rollouts/{id}/events': 'viewer',
 };
 
 /** A well-formed request body for each route that takes one. */
@@ -53,6 +63,7 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/merchants/{appId}/audit': { note: 'roles' },
   'POST /api/v1/merchants/{appId}/capabilities/{capability}': { reason: 'roles' },
   'POST /api/v1/keys': { name: 'made in a roles test', role: 'viewer' },
+  'POST /api/v1/rollouts': { templateId: 1, userVersion: '9.0.0', userDesc: 'roles', targets: { appIds: ['ks0000000000000001'] } },
 };
 
 interface KeyAnswer {
@@ -69,6 +80,8 @@ for (const dialect of dialectTargets()) {
     let routes: string[] = [];
     /** A key that stays valid, as the target of DELETE /api/v1/keys/{id} in the refused sweeps. */
     let spareKeyId = '';
+    /** A finished rollout, as the target of /api/v1/rollouts/{id}… */
+    let rolloutId = '';
 
     const createKey = async (role: Role, name = `${role} key`): Promise<KeyAnswer> => {
       const created = await stack.api<KeyAnswer>('POST', '/api/v1/keys', { key: stack.keys.admin, body: { name, role } });
@@ -82,7 +95,7 @@ for (const dialect of dialectTargets()) {
       const path = template
         .replace('{appId}', APP)
         .replace('{capability}', 'live-mount')
-        .replace('{id}', options.keyId ?? spareKeyId);
+        .replace('{id}', template.startsWith('/api/v1/rollouts/') ? rolloutId : (options.keyId ?? spareKeyId));
       const body = BODIES[route];
       return stack.api(method, path, { key, ...(body === undefined ? {} : { body }), ...(options.headers ? { headers: options.headers } : {}) });
     };
@@ -106,6 +119,14 @@ for (const dialect of dialectTargets()) {
         .filter(([path]) => path.startsWith('/api/v1/'))
         .flatMap(([path, operations]) => Object.keys(operations).filter((m) => METHODS.includes(m)).map((method) => `${method.toUpperCase()} ${path}`));
       spareKeyId = (await createKey('viewer', 'spare')).id;
+      const rollout = await stack.api<{ rollout: { id: string } }>('POST', '/api/v1/rollouts', { key: stack.keys.operator, body: BODIES['POST /api/v1/rollouts'] });
+      assert.equal(rollout.status, 201, JSON.stringify(rollout.json));
+      rolloutId = rollout.json.rollout.id;
+      for (let i = 0; i < 400; i++) {
+        const seen = await stack.api<{ rollout: { status: string } }>('GET', `/api/v1/rollouts/${rolloutId}`);
+        if (seen.json.rollout.status === 'completed') break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
     });
 
     after(async () => {
@@ -169,14 +190,14 @@ for (const dialect of dialectTargets()) {
           refused++;
         }
       }
-      // viewer: 11 mutating routes + GET keys; operator: the 2 key routes + GET keys.
-      assert.equal(refused, 15);
+      // viewer: 17 mutating routes + GET keys; operator: the 2 key routes + GET keys.
+      assert.equal(refused, 21);
       assert.deepEqual(await untouched(), before);
     });
 
     test('read routes are open to a viewer', async () => {
       const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
-      assert.equal(reads.length, 10);
+      assert.equal(reads.length, 14);
       // Something to show on the QR code.
       assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
       for (const route of reads) {

@@ -2,6 +2,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { TARGET_STATES } from '../../fleet/rollout-model.ts';
+import type { Actor } from '../../fleet/audit-trail.ts';
 import type { RolloutService } from '../../fleet/rollout-service.ts';
 import { actorOf } from '../context.ts';
 import { errorResponses, OptionalBody } from '../schemas.ts';
@@ -123,24 +124,29 @@ export function rolloutRoutes(root: FastifyInstance, rollouts: RolloutService): 
     return rollouts.targets({ rolloutId: request.params.id, limit, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) });
   });
 
-  const command = (name: 'pause' | 'resume' | 'abort' | 'rollback' | 'release', summary: string, run: (id: string) => Promise<unknown>): void => {
+  const command = (name: 'pause' | 'resume' | 'abort' | 'rollback' | 'release', summary: string, run: (actor: Actor, id: string) => Promise<unknown>): void => {
     app.post(`/api/v1/rollouts/:id/${name}`, {
       config: { access: 'operator' },
       schema: { tags, summary, params: IdParams, body: OptionalBody(Type.Object({}, { additionalProperties: false })), response: { 200: RolloutWithProgress, ...errorResponses } },
     }, async (request) => {
-      await run(request.params.id);
+      await run(actorOf(request), request.params.id);
       return rollouts.get(request.params.id);
     });
   };
-  command('pause', 'Pauses a running rollout', (id) => rollouts.pause(id));
-  command('resume', 'Resumes a paused rollout', (id) => rollouts.resume(id));
-  command('abort', 'Aborts: pending merchants are skipped, merchants in flight finish their step', (id) => rollouts.abort(id));
-  command('rollback', 'Rolls back every merchant this rollout released', (id) => rollouts.rollback(id));
-  command('release', 'Releases every merchant whose audit passed (rollouts without autoRelease)', (id) => rollouts.releasePassed(id));
+  command('pause', 'Pauses a running rollout', (actor, id) => rollouts.pause(actor, id));
+  command('resume', 'Resumes a paused rollout', (actor, id) => rollouts.resume(actor, id));
+  command('abort', 'Aborts: pending merchants are skipped, merchants in flight finish their step', (actor, id) => rollouts.abort(actor, id));
+  command('rollback', 'Rolls back every merchant this rollout released', (actor, id) => rollouts.rollback(actor, id));
+  command('release', 'Releases every merchant whose audit passed (rollouts without autoRelease)', (actor, id) => rollouts.releasePassed(actor, id));
 
   app.get('/api/v1/rollouts/:id/events', {
     config: { access: 'viewer' },
-    schema: { tags, summary: 'Server-Sent Events: a `progress` event whenever counts change, `end` when the rollout is finished', params: IdParams },
+    schema: {
+      tags,
+      summary: 'Server-Sent Events: a `progress` event whenever counts change, `end` when the rollout is finished',
+      params: IdParams,
+      response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errorResponses },
+    },
   }, async (request, reply) => {
     const first = await rollouts.get(request.params.id);
     reply.hijack();
