@@ -6,7 +6,7 @@
 import type { Logger } from '../kuaishou/logger.ts';
 import { recordAction, type Actor } from './audit-trail.ts';
 import { FleetError, notFound } from './errors.ts';
-import type { AuditLogEntry, CapabilityName, CapabilityRecord, CapabilityStatusName, Merchant, Page, Role } from './model.ts';
+import type { AuditLogEntry, CapabilityName, CapabilityRecord, CapabilityStatusName, Merchant, Page } from './model.ts';
 import { onPlatform } from './platform-errors.ts';
 import type { Capability, PlatformPort, QrCode, ServerDomains, ServerDomainsChange, Template, UploadCodeInput, Versions, WebviewDomainsChange } from './platform-port.ts';
 import type { AuditLogQuery, MerchantListQuery, Store } from './ports.ts';
