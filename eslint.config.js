@@ -27,8 +27,8 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    // Entry points, scripts and benchmarks talk to a terminal.
-    files: ['src/main.ts', 'bench/**', 'scripts/**'],
+    // Entry points, the CLI, scripts and benchmarks talk to a terminal.
+    files: ['src/main.ts', 'src/cli/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

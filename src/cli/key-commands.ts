@@ -1,0 +1,25 @@
+/** `keys create`: the only command that prints a key (the new one, once). */
+import { type Command, oneOf, stringOption } from './command.ts';
+import { UsageError } from './errors.ts';
+
+const ROLES = ['viewer', 'operator', 'admin'] as const;
+
+const create: Command = {
+  group: 'keys',
+  name: 'create',
+  summary: 'create an API key (needs an admin key); prints it once',
+  usage: '--role viewer|operator|admin [--name <name>]',
+  help: ['--role <role>   viewer, operator or admin', '--name <name>   what the key is for (default: "<role> key")', 'stdout has only the key (or the JSON answer with --json): KEY=$(ks-isv keys create --role viewer)'],
+  options: { role: { type: 'string' }, name: { type: 'string' } },
+  async run({ values, api, out }) {
+    const role = oneOf(values, 'role', ROLES);
+    if (!role) throw new UsageError('--role viewer|operator|admin is required');
+    const name = stringOption(values, 'name') ?? `${role} key`;
+    const created = await api.post<{ id: string; name: string; role: string; key: string }>('/api/v1/keys', { name, role });
+    if (out.json) return out.data(created);
+    out.line(created.key);
+    out.note(`(key ${created.id}, role ${created.role}, "${created.name}": shown once, keep it now)`);
+  },
+};
+
+export const keyCommands: Command[] = [create];
