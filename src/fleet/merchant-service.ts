@@ -126,11 +126,14 @@ export class MerchantService {
 
   async submitAudit(actor: Actor, appId: string, note?: string): Promise<void> {
     await this.audited(actor, 'audit.submit', appId, note ? { note } : {}, async () => {
+      const submittedAt = this.now();
       await this.onMerchant(appId, () => this.platform.submitAudit(appId, note === undefined ? {} : { auditNote: note }));
       const versions = await onPlatform(() => this.platform.getVersions(appId), appId).catch(() => undefined);
-      if (versions?.audit) {
-        await this.store.merchants.setLastAudit(appId, { userVersion: versions.audit.userVersion, state: 'auditing', at: this.now() });
-      }
+      if (!versions?.audit) return;
+      // The audit result may already have arrived by push while we asked: never overwrite it with "auditing".
+      const seen = (await this.store.merchants.get(appId))?.lastAudit;
+      const decided = seen?.userVersion === versions.audit.userVersion && seen.at >= submittedAt && seen.state !== 'auditing';
+      if (!decided) await this.store.merchants.setLastAudit(appId, { userVersion: versions.audit.userVersion, state: 'auditing', at: submittedAt });
     });
   }
 

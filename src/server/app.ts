@@ -34,13 +34,16 @@ export interface BuildAppOptions {
   /** A pino logger (see `createLogger`); none: silent. */
   logger?: FastifyBaseLogger;
   publicRateLimit?: number;
+  /** TRUST_PROXY: take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: boolean;
 }
 
 export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: API_BODY_LIMIT,
-    trustProxy: true,
+    // Only behind a proxy that sets X-Forwarded-For may a client's address be taken from it (rate limits).
+    trustProxy: options.trustProxy ?? false,
     // Malformed URLs (bad percent-encoding, over-long path parameters) get the same error body as the rest.
     frameworkErrors: (error, request, reply) => {
       void sendError(error, request, reply);

@@ -25,7 +25,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('actor', undefined);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const access: Access | undefined = request.routeOptions.config.access;
-    if (access === undefined) return; // not-found and static routes
+    if (access === undefined || access === 'push') return; // not-found and static routes; signed pushes
     if (access === 'public') {
       const now = Date.now();
       const window = windows.get(request.ip);

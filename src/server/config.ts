@@ -26,6 +26,8 @@ export interface ServerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Platform calls per second from this instance for rollouts (KS_RATE_LIMIT_PER_SEC, default 20). */
   rateLimitPerSec: number | undefined;
+  /** TRUST_PROXY=1: behind a reverse proxy, client addresses come from X-Forwarded-For. */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +92,7 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     adminKey: env.KS_ISV_ADMIN_KEY || undefined,
     logLevel,
     rateLimitPerSec: rateLimit(env),
+    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
   };
 }
 

@@ -17,8 +17,11 @@ export interface ServerContext {
   publicUrl: string;
 }
 
-/** Who may call a route. */
-export type Access = Role | 'public';
+/**
+ * Who may call a route: a role, `public` (anyone, rate-limited per IP), or `push` (the platform's pushes:
+ * authenticated by their signature, not rate-limited, so a burst of audit results is never refused).
+ */
+export type Access = Role | 'public' | 'push';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -109,7 +109,12 @@ export async function startService(config: ServerConfig, options: StartOptions =
     logger,
     // An audit result wakes the rollout targets waiting for it (polling is only the fallback).
     onApplied: (event) => {
-      if (event.type === 'auditResult') void store.rollouts.wake(event.appId, 'auditing', Date.now()).then(() => rollouts.kick());
+      if (event.type !== 'auditResult') return;
+      store.rollouts
+        .wake(event.appId, 'auditing', Date.now())
+        .then(() => rollouts.kick())
+        // Polling picks the target up anyway; a failed wake only delays it.
+        .catch((error: unknown) => logger.warn({ appId: event.appId, error: error instanceof Error ? error.message : String(error) }, 'could not wake rollout targets'));
     },
   });
   const jobs = new BackgroundJobs({ store, platform, logger });
@@ -124,12 +129,18 @@ export async function startService(config: ServerConfig, options: StartOptions =
   };
   const app = await buildApp(
     ctx,
-    { logger, ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}) },
+    { logger, trustProxy: config.trustProxy, ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}) },
   );
   const generatedAdminKey = await bootstrapAdminKey(store.apiKeys, config.adminKey);
   let url = '';
   if (options.listen !== false) {
-    url = (await app.listen({ port: config.port, host: config.host })).replace('[::1]', '127.0.0.1');
+    try {
+      url = (await app.listen({ port: config.port, host: config.host })).replace('[::1]', '127.0.0.1');
+    } catch (error) {
+      await app.close();
+      await store.close();
+      throw error;
+    }
     // Port 0 (tests): the public URL is only known now.
     if (config.port === 0) ctx.publicUrl = url;
     try {

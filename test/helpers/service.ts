@@ -44,6 +44,8 @@ export interface StackOptions {
    * first); this stack's `close()` leaves the shared sandbox running (its owner closes it).
    */
   sharedSandbox?: SandboxHarness;
+  /** Requests per minute per IP on public routes (the service's default: 600). */
+  publicRateLimit?: number;
 }
 
 export async function startStack(dialect: DialectTarget, options: StackOptions = {}): Promise<Stack> {
@@ -73,6 +75,7 @@ export async function startStack(dialect: DialectTarget, options: StackOptions =
     ...options.env,
   });
   const service = await startService(config, {
+    ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}),
     logger: createLogger('debug', sink),
     // As `npm start` does: the push URLs are registered before the service asks for a ticket on boot, so
     // that ticket is pushed to it (the sandbox pushes 10 ms after start_push_ticket).

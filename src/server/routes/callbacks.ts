@@ -30,7 +30,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: ServerContext): 
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PUSH_BODY_LIMIT }, (_request, body, next) => next(null, body));
 
     for (const channel of ['auth', 'events'] as const) {
-      scope.post(`/callbacks/${channel}`, { config: { access: 'public' }, schema: { hide: true } }, async (request, reply) => {
+      scope.post(`/callbacks/${channel}`, { config: { access: 'push' }, schema: { hide: true } }, async (request, reply) => {
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const signature = request.headers[PUSH_SIGNATURE_HEADER];
         let opened;
