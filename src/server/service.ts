@@ -112,7 +112,9 @@ export async function startService(config: ServerConfig, options: StartOptions =
       if (event.type !== 'auditResult') return;
       store.rollouts
         .wake(event.appId, 'auditing', Date.now())
-        .then(() => rollouts.kick())
+        .then((woken) => {
+          if (woken > 0) rollouts.kick();
+        })
         // Polling picks the target up anyway; a failed wake only delays it.
         .catch((error: unknown) => logger.warn({ appId: event.appId, error: error instanceof Error ? error.message : String(error) }, 'could not wake rollout targets'));
     },
