@@ -11,7 +11,9 @@
  * Run: `npx tsx bench/client/index.ts` (BENCH_N, BENCH_CONCURRENCY, BENCH_ROUNDS to change the defaults).
  * It is a measurement, not a test: it exits 0 whatever the ratio.
  */
+import { fork } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { credentialKeys, ENDPOINTS, KuaishouPlatform, MemoryTokenStore } from '../../src/kuaishou/index.ts';
@@ -96,11 +98,51 @@ function median(values: readonly number[]): number {
 
 const fmt = (callsPerS: number): string => `${Math.round(callsPerS).toLocaleString('en-US')}/s`;
 
-async function main(): Promise<void> {
+/**
+ * The loopback server runs in a child process by default (BENCH_SERVER=inline: in this one), so the two
+ * paths are compared on the client's own CPU cost, not on a core shared with the server.
+ */
+async function startServer(): Promise<{ baseUrl: string; unexpected: () => Promise<number>; close: () => Promise<void> }> {
+  if (process.env.BENCH_SERVER === 'inline') {
+    const server = createServer(answer);
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      unexpected: () => Promise.resolve(unexpectedRequests),
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.execArgv, stdio: 'inherit' });
+  const port = await new Promise<number>((resolve) => child.once('message', (message: { port: number }) => resolve(message.port)));
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    unexpected: () =>
+      new Promise((resolve) => {
+        child.once('message', (message: { unexpected: number }) => resolve(message.unexpected));
+        child.send('count');
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill();
+      }),
+  };
+}
+
+function serve(): void {
   const server = createServer(answer);
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+  process.on('message', () => process.send?.({ unexpected: unexpectedRequests }));
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const baseUrl = server.baseUrl;
 
   try {
     // The client path: a cached, far-from-expiry authorizer token in a memory store.
@@ -137,7 +179,7 @@ async function main(): Promise<void> {
       throw new Error(`client decoded an unexpected result: ${JSON.stringify(versions)}`);
     }
     await baseline();
-    if (unexpectedRequests > 0) throw new Error('the server saw requests other than the A7 call it expects');
+    if ((await server.unexpected()) > 0) throw new Error('the server saw requests other than the A7 call it expects');
 
     console.log(`kuaishou client bench — GET ${PATH} on loopback, node ${process.version}`);
     console.log(`N=${N} per run, concurrency ${CONCURRENCY}, warm-up ${WARMUP} each, ${ROUNDS} rounds alternating`);
@@ -150,7 +192,8 @@ async function main(): Promise<void> {
       results.baseline.push(await measure(N, CONCURRENCY, baseline));
       results.client.push(await measure(N, CONCURRENCY, client));
     }
-    if (unexpectedRequests > 0) throw new Error(`the server saw ${unexpectedRequests} unexpected requests`);
+    const unexpected = await server.unexpected();
+    if (unexpected > 0) throw new Error(`the server saw ${unexpected} unexpected requests`);
 
     const runHeaders = Array.from({ length: ROUNDS }, (_, i) => `run ${i + 1}`.padStart(12));
     console.log('');
@@ -163,10 +206,10 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`ratio ${ratio.toFixed(2)}x (target >= ${TARGET_RATIO}x)`);
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 }
 
-await main();
+if (process.argv.includes('--serve')) serve();
+else await main();
 process.exitCode = 0;

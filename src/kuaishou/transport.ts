@@ -33,8 +33,12 @@ const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/
 const GET_HEADERS = { accept: 'application/json, image/png' };
 
 /** Sends one endpoint call: URL, timeout, typed errors, and resends under the policy and the budget. */
+const TIMEOUT_SLOT_MS = 50;
+
 export class Transport {
   private readonly baseUrl: string;
+  private slotKey = '';
+  private slotSignal: AbortSignal | undefined;
 
   constructor(private readonly options: TransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -76,52 +80,62 @@ export class Transport {
     const { endpoint, operation, secrets } = request;
     const url = `${this.baseUrl}${endpoint.path}?${new URLSearchParams(request.query).toString()}`;
     const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), timeoutMs);
-    const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
+    const timeout = this.timeoutSignal(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
     const isPost = endpoint.method === 'POST';
+    let response: Response;
+    let bytes: Uint8Array;
     try {
-      let response: Response;
-      let bytes: Uint8Array;
-      try {
-        response = await this.options.fetch(url, {
-          method: endpoint.method,
-          headers: isPost ? JSON_HEADERS : GET_HEADERS,
-          body: isPost ? JSON.stringify(request.body ?? {}) : null,
-          signal,
-        });
-        bytes = new Uint8Array(await response.arrayBuffer());
-      } catch (error) {
-        throw createKuaishouError({
-          type: 'no-answer',
-          operation,
-          error,
-          timedOut: timeout.signal.aborted,
-          timeoutMs,
-          aborted: request.signal?.aborted ?? false,
-          secrets,
-        });
-      }
-      const contentType = response.headers.get('content-type') ?? '';
-      if (endpoint.binary && response.ok && contentType.startsWith('image/')) {
-        return { kind: 'binary', contentType, bytes };
-      }
-      const body = parseJson(bytes);
-      if (!response.ok || !isRecord(body) || body.result !== SUCCESS_RESULT) {
-        throw createKuaishouError({
-          type: 'answer',
-          operation,
-          style: endpoint.style,
-          httpStatus: response.status,
-          body,
-          retryAfter: response.headers.get('retry-after'),
-          secrets,
-        });
-      }
-      return { kind: 'json', fields: new Fields(body, operation) };
-    } finally {
-      clearTimeout(timer);
+      response = await this.options.fetch(url, {
+        method: endpoint.method,
+        headers: isPost ? JSON_HEADERS : GET_HEADERS,
+        body: isPost ? JSON.stringify(request.body ?? {}) : null,
+        signal,
+      });
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      throw createKuaishouError({
+        type: 'no-answer',
+        operation,
+        error,
+        timedOut: timeout.aborted,
+        timeoutMs,
+        aborted: request.signal?.aborted ?? false,
+        secrets,
+      });
     }
+    const contentType = response.headers.get('content-type') ?? '';
+    if (endpoint.binary && response.ok && contentType.startsWith('image/')) {
+      return { kind: 'binary', contentType, bytes };
+    }
+    const body = parseJson(bytes);
+    if (!response.ok || !isRecord(body) || body.result !== SUCCESS_RESULT) {
+      throw createKuaishouError({
+        type: 'answer',
+        operation,
+        style: endpoint.style,
+        httpStatus: response.status,
+        body,
+        retryAfter: response.headers.get('retry-after'),
+        secrets,
+      });
+    }
+    return { kind: 'json', fields: new Fields(body, operation) };
+  }
+
+  /**
+   * One timeout signal per 50 ms slot and timeout length, shared by the calls started in that slot: each
+   * call still times out after `timeoutMs` (up to 50 ms later), without a timer and a controller of its
+   * own — measurably cheaper when hundreds of calls are in flight.
+   */
+  private timeoutSignal(timeoutMs: number): AbortSignal {
+    const slot = Math.floor(Date.now() / TIMEOUT_SLOT_MS);
+    const key = `${timeoutMs}:${slot}`;
+    if (this.slotKey !== key) {
+      this.slotKey = key;
+      this.slotSignal = AbortSignal.timeout(timeoutMs + TIMEOUT_SLOT_MS);
+    }
+    return this.slotSignal!;
   }
 }
 
