@@ -17,16 +17,9 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { credentialKeys, ENDPOINTS, KuaishouPlatform, MemoryTokenStore } from '../../src/kuaishou/index.ts';
+import { intFromEnv, median, perSecond } from '../lib.ts';
 
 const TARGET_RATIO = 0.9;
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 const N = intFromEnv('BENCH_N', 20_000);
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 16);
@@ -90,13 +83,7 @@ async function measure(n: number, concurrency: number, one: () => Promise<unknow
   return n / seconds;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-const fmt = (callsPerS: number): string => `${Math.round(callsPerS).toLocaleString('en-US')}/s`;
+const fmt = perSecond;
 
 /**
  * The loopback server runs in a child process by default (BENCH_SERVER=inline: in this one), so the two

@@ -30,17 +30,10 @@ import pg from 'pg';
 import { sealPush, type PushKeys, type SealablePushEvent } from '../../src/kuaishou/index.ts';
 import { serverConfigFromEnv } from '../../src/server/config.ts';
 import { createLogger, startService, type Service } from '../../src/server/service.ts';
+import { intFromEnv, median, perSecond } from '../lib.ts';
 
 const TARGET_RATIO = 0.5;
 const MERCHANTS = 20;
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 const N = intFromEnv('BENCH_N', 5_000);
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 32);
@@ -114,13 +107,7 @@ async function measure(url: string, pushes: readonly Sealed[], concurrency: numb
   return pushes.length / seconds;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-const fmt = (perS: number): string => `${Math.round(perS).toLocaleString('en-US')}/s`;
+const fmt = perSecond;
 
 interface Target {
   name: 'sqlite' | 'postgres';

@@ -18,16 +18,9 @@ import { performance } from 'node:perf_hooks';
 import { ENDPOINTS, KuaishouClient } from '../../src/kuaishou/index.ts';
 import { buildSandbox } from '../../src/sandbox/app.ts';
 import { sandboxOptionsFromEnv } from '../../src/sandbox/config.ts';
+import { intFromEnv, median, perSecond } from '../lib.ts';
 
 const TARGET_CALLS_PER_S = 3_000;
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 const N = intFromEnv('BENCH_N', 20_000);
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 32);
@@ -55,13 +48,7 @@ async function measure(url: string, n: number, concurrency: number): Promise<num
   return n / seconds;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-const fmt = (callsPerS: number): string => `${Math.round(callsPerS).toLocaleString('en-US')}/s`;
+const fmt = perSecond;
 
 async function main(): Promise<void> {
   // Long delays: nothing decided or pushed on its own while measuring.
