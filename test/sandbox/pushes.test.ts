@@ -4,52 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { KuaishouClient } from '../../src/kuaishou/client.ts';
-import type { PushKeys } from '../../src/kuaishou/push/index.ts';
-import { buildSandbox, type BuildSandboxOptions, type Sandbox } from '../../src/sandbox/app.ts';
-import { sandboxOptionsFromEnv } from '../../src/sandbox/config.ts';
 import type { PushRecord } from '../../src/sandbox/pushes.ts';
 import { PushReceiver, type FailureMode } from '../helpers/push-receiver.ts';
+import { startRawSandbox as startSandbox, type RawSandbox as Started } from '../helpers/raw-sandbox.ts';
 
-// ---- a tiny local harness (test/helpers/sandbox.ts is being written elsewhere) ---------------------------
-
-interface Started {
-  sandbox: Sandbox;
-  url: string;
-  control<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  client: KuaishouClient;
-  keys: PushKeys;
-}
-
-async function startSandbox(overrides: BuildSandboxOptions = {}): Promise<Started> {
-  const sandbox = await buildSandbox(sandboxOptionsFromEnv({}), {
-    port: 0,
-    host: '127.0.0.1',
-    pushRetryDelayMs: 20,
-    ...overrides,
-    component: { auditDelayMs: 50, capabilityDelayMs: 50, ...overrides.component },
-  });
-  const url = await sandbox.listen();
-  const { component } = sandbox.runtime.state;
-  return {
-    sandbox,
-    url,
-    async control<T>(method: string, path: string, body?: unknown) {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: (await response.json()) as T };
-    },
-    client: new KuaishouClient({
-      componentAppId: component.componentAppId,
-      componentAppSecret: component.componentAppSecret,
-      baseUrl: url,
-      retry: { retries: 0 },
-    }),
-    keys: { token: component.messageToken, key: component.messageKey, componentAppId: component.componentAppId },
-  };
-}
 
 // Seeded mini-programs (one per seeded merchant m000001…m000005).
 const APP = (n: number): string => `ks${String(n).padStart(16, '0')}`;
