@@ -8,6 +8,7 @@ import {
   type OutputOf,
 } from './endpoints.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { nodeFetch } from './node-fetch.ts';
 import { isSecretParam } from './redact.ts';
 import { DEFAULT_RETRY_POLICY, RetryBudget, type RetryBudgetOptions, type RetryPolicy } from './retry.ts';
 import { abortableSleep, Transport, type FetchLike } from './transport.ts';
@@ -62,7 +63,7 @@ export class KuaishouClient {
     this.logger = options.logger ?? silentLogger;
     this.transport = new Transport({
       baseUrl: this.baseUrl,
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: options.fetch ?? nodeFetch,
       timeoutMs: options.timeoutMs ?? 10_000,
       retry: this.retryPolicy,
       budget: this.retryBudget,
