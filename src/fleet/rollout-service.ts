@@ -87,6 +87,13 @@ export class RolloutService {
     if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) throw invalid('maxFailureRate must be between 0 and 1');
     const appIds = await this.resolveTargets(input.targets);
     if (appIds.length === 0) throw invalid('the targets select no authorized merchant');
+    // Two rollouts taking one mini-program to two versions would undo each other's uploads.
+    const busy = await this.options.rollouts.unfinishedElsewhere(appIds);
+    if (busy.length > 0) {
+      throw conflict('targets_in_active_rollout', `${busy.length} of the targets are still in an unfinished rollout (e.g. ${busy[0]!.appId} in ${busy[0]!.rolloutId}); finish, abort or narrow it first`, {
+        busy: busy.slice(0, 20),
+      });
+    }
     const summary: Record<string, unknown> = { templateId: input.templateId, userVersion: input.userVersion, targets: appIds.length };
     return this.audited(actor, 'rollout.create', summary, async () => {
       const created = await this.plan(actor, input, appIds, concurrency, maxFailureRate);

@@ -200,6 +200,22 @@ export class SqlRolloutRepository implements RolloutRepository {
     return Number(result.numUpdatedRows);
   }
 
+  async unfinishedElsewhere(appIds: readonly string[]): Promise<{ appId: string; rolloutId: string }[]> {
+    const found: { appId: string; rolloutId: string }[] = [];
+    for (let i = 0; i < appIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('rollout_targets')
+        .innerJoin('rollouts', 'rollouts.id', 'rollout_targets.rollout_id')
+        .select(['rollout_targets.app_id', 'rollout_targets.rollout_id'])
+        .where('rollout_targets.app_id', 'in', appIds.slice(i, i + 500))
+        .where('rollout_targets.state', 'in', ['pending', 'uploaded', 'auditing', 'audit_passed'])
+        .where('rollouts.status', 'in', ['running', 'paused'])
+        .execute();
+      for (const row of rows) found.push({ appId: row.app_id, rolloutId: row.rollout_id });
+    }
+    return found;
+  }
+
   /** Makes `appId`'s targets in `state` due at `at`, in running rollouts only. */
   async wakeRollout(rolloutId: string, at: number): Promise<number> {
     const result = await this.db

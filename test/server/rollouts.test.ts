@@ -102,6 +102,14 @@ for (const dialect of dialectTargets()) {
       });
       const id = second.json.rollout.id;
       await until(stack, id, (a) => a.progress.byState.auditing === 1);
+      // A second rollout may not take the same merchants elsewhere meanwhile.
+      const overlapping = await stack.api<{ error: { code: string; details: { busy: { appId: string }[] } } }>('POST', '/api/v1/rollouts', {
+        key: stack.keys.operator,
+        body: { templateId: 2, userVersion: '3.0.1', userDesc: 'v3.0.1', targets: { appIds: [apps[10]!, apps[0]!] } },
+      });
+      assert.equal(overlapping.status, 409);
+      assert.equal(overlapping.json.error.code, 'targets_in_active_rollout');
+      assert.deepEqual(overlapping.json.error.details.busy.map((b) => b.appId), [apps[10]]);
       const aborted = await stack.api<RolloutAnswer>('POST', `/api/v1/rollouts/${id}/abort`, { key: stack.keys.operator });
       assert.equal(aborted.json.rollout.status, 'aborted');
       assert.equal(aborted.json.progress.byState.skipped, 4);
