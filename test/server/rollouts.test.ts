@@ -115,5 +115,27 @@ for (const dialect of dialectTargets()) {
       assert.equal(aborted.json.progress.byState.skipped, 4);
       assert.equal((await stack.api('POST', `/api/v1/rollouts/${id}/resume`, { key: stack.keys.operator })).status, 409);
     });
+
+    test('with 20 % 5xx and 5 % hangs on the platform, every merchant is still released, each uploaded once', async (t) => {
+      const before = (await stack.sandbox.control<Calls>('GET', '/calls')).json;
+      await stack.sandbox.control('PUT', '/faults', { errorRate: 0.2, timeoutRate: 0.05, hangMs: 300 });
+      t.after(() => stack.sandbox.control('PUT', '/faults', { errorRate: 0, timeoutRate: 0 }));
+      const targets = apps.slice(15, 20);
+      const created = await stack.api<RolloutAnswer>('POST', '/api/v1/rollouts', {
+        key: stack.keys.operator,
+        body: { templateId: 1, userVersion: '4.0.0', userDesc: 'under faults', targets: { appIds: targets }, concurrency: 5, maxFailureRate: 1 },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      const done = await until(stack, created.json.rollout.id, (a) => a.rollout.status === 'completed', 90_000);
+      assert.equal(done.progress.byState.released, targets.length, JSON.stringify(done.progress.byState));
+      const calls = (await stack.sandbox.control<Calls>('GET', '/calls')).json;
+      const delta = (appId: string, operation: string): number =>
+        (calls.byApp[appId]?.[operation]?.ok ?? 0) - (before.byApp[appId]?.[operation]?.ok ?? 0);
+      for (const appId of targets) {
+        assert.equal(delta(appId, 'uploadCode'), 1, `${appId} uploaded once`);
+        assert.equal(delta(appId, 'submitAudit'), 1, `${appId} submitted once`);
+        assert.equal(delta(appId, 'release'), 1, `${appId} released once`);
+      }
+    });
   });
 }
