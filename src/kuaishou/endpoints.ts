@@ -103,6 +103,11 @@ export const CAPABILITY_WIRE: Record<T.Capability, W.WireCapability> = {
   phoneNumber: 'PHONE_NUMBER',
 };
 
+/** The inverse of CAPABILITY_WIRE: wire capability → ours. */
+export const CAPABILITY_FROM_WIRE = Object.fromEntries(
+  Object.entries(CAPABILITY_WIRE).map(([ours, wire]) => [wire, ours]),
+) as Record<W.WireCapability, T.Capability>;
+
 export const CAPABILITY_STATUS: Record<W.WireCapabilityStatus, T.CapabilityStatus> = {
   NOT_APPLIED: 'notApplied',
   APPLYING: 'applying',

@@ -5,8 +5,7 @@
  */
 import type { Logger } from '../kuaishou/logger.ts';
 import type { WireCapability } from '../kuaishou/wire.ts';
-import { CAPABILITY_WIRE } from '../kuaishou/endpoints.ts';
-import type { Capability } from '../kuaishou/types.ts';
+import { CAPABILITY_FROM_WIRE } from '../kuaishou/endpoints.ts';
 import { CallCounter } from './calls.ts';
 import { Faults } from './faults.ts';
 import type { MiniAppRecord } from './model.ts';
@@ -17,7 +16,6 @@ import { automaticDecision, decideAudit, submitAudit } from './rules/versions.ts
 import { SandboxError } from './sandbox-error.ts';
 import type { SandboxState } from './state.ts';
 
-const OURS = Object.fromEntries(Object.entries(CAPABILITY_WIRE).map(([ours, wire]) => [wire, ours])) as Record<WireCapability, Capability>;
 
 export interface RuntimeOptions {
   publicUrl: string;
@@ -195,7 +193,7 @@ export class SandboxRuntime {
       {
         type: 'capabilityResult',
         appId,
-        capability: OURS[capability],
+        capability: CAPABILITY_FROM_WIRE[capability],
         status: approve ? 'approved' : 'rejected',
         ...(record.reason ? { reason: record.reason } : {}),
         eventTime: Date.now(),

@@ -29,7 +29,7 @@ export const errorResponses = {
 
 export const AppIdParams = Type.Object({ appId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /**
  * A body that may be left out. Fastify validates a missing body as `null`, so `Type.Optional` (which only

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { ApiAnswer, Stack } from './service.ts';
 import { waitFor } from './sandbox.ts';
+import type { AuditLogEntry } from '../../src/fleet/model.ts';
 
 export interface ErrorJson {
   error: { code: string; message: string; details: Record<string, unknown> };
@@ -94,17 +95,7 @@ export async function sandboxCalls(stack: Stack, operation?: string): Promise<nu
   return operation === undefined ? counts.total.calls : (counts.byOperation[operation]?.calls ?? 0);
 }
 
-export interface AuditEntry {
-  id: string;
-  at: number;
-  actorKeyId: string | null;
-  actorRole: string | null;
-  action: string;
-  appId: string | null;
-  summary: Record<string, unknown>;
-  result: 'ok' | 'error';
-  errorCode: string | null;
-}
+export type AuditEntry = AuditLogEntry;
 
 /** Every audit-log entry matching `query` (e.g. `appId=…`), newest first, following cursors. */
 export async function auditLog(stack: Stack, query = ''): Promise<AuditEntry[]> {

@@ -5,7 +5,7 @@
  * pushes, and a new event type must not turn into an endless retry loop.
  */
 import { Fields, isRecord } from '../decode.ts';
-import { CAPABILITY_WIRE, decodePermission } from '../endpoints.ts';
+import { CAPABILITY_FROM_WIRE, CAPABILITY_WIRE, decodePermission } from '../endpoints.ts';
 import { PushError, UnexpectedResponseError } from '../errors.ts';
 import type { Capability, GrantedPermission } from '../types.ts';
 import type { WireCapability, WirePushEvent } from '../wire.ts';
@@ -80,10 +80,7 @@ export type PushEventType = PushEvent['type'];
 /** Every event we can build a push from. */
 export type KnownPushEvent = Exclude<PushEvent, { type: 'unknown' }>;
 
-const CAPABILITY_OURS = Object.fromEntries(
-  Object.entries(CAPABILITY_WIRE).map(([ours, wire]) => [wire, ours]),
-) as Record<WireCapability, Capability>;
-const WIRE_CAPABILITIES = Object.keys(CAPABILITY_OURS) as WireCapability[];
+const WIRE_CAPABILITIES = Object.keys(CAPABILITY_FROM_WIRE) as WireCapability[];
 
 // Omitting absent optionals keeps decoded events deep-equal to what was encoded.
 function optional<K extends string, V>(name: K, value: V | undefined): Partial<Record<K, V>> {
@@ -139,7 +136,7 @@ function decodeKnown(event: string, f: Fields): PushEvent | undefined {
       return {
         type: 'capabilityResult',
         appId: f.string('authorizerAppId'),
-        capability: CAPABILITY_OURS[f.oneOf('capability', WIRE_CAPABILITIES)],
+        capability: CAPABILITY_FROM_WIRE[f.oneOf('capability', WIRE_CAPABILITIES)],
         status: f.oneOf('status', ['APPROVED', 'REJECTED'] as const) === 'APPROVED' ? 'approved' : 'rejected',
         ...optional('reason', f.optionalString('reason')),
         ...eventTime(),

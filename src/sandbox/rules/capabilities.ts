@@ -1,23 +1,21 @@
 /** Capability applications (A10/A11): apply → APPLYING → APPROVED or REJECTED after a delay, or by hand. */
-import { capabilityPermissionSet, CAPABILITY_WIRE } from '../../kuaishou/endpoints.ts';
-import type { Capability, PermissionSetId } from '../../kuaishou/types.ts';
+import { CAPABILITY_FROM_WIRE, capabilityPermissionSet } from '../../kuaishou/endpoints.ts';
+import type { PermissionSetId } from '../../kuaishou/types.ts';
 import type { WireCapability, WireCapabilityStatusResponse } from '../../kuaishou/wire.ts';
 import type { CapabilityRecord, MiniAppRecord } from '../model.ts';
 import { SandboxError } from '../sandbox-error.ts';
 import type { SandboxState } from '../state.ts';
 import { wantsRejection } from './versions.ts';
 
-const OURS = Object.fromEntries(Object.entries(CAPABILITY_WIRE).map(([ours, wire]) => [wire, ours])) as Record<WireCapability, Capability>;
-
 export function parseCapability(value: unknown): WireCapability {
-  if (typeof value !== 'string' || !Object.hasOwn(OURS, value)) {
-    throw new SandboxError('INVALID_PARAMS', `capability must be one of ${Object.keys(OURS).join(', ')}`);
+  if (typeof value !== 'string' || !Object.hasOwn(CAPABILITY_FROM_WIRE, value)) {
+    throw new SandboxError('INVALID_PARAMS', `capability must be one of ${Object.keys(CAPABILITY_FROM_WIRE).join(', ')}`);
   }
   return value as WireCapability;
 }
 
 export function permissionSetFor(capability: WireCapability): PermissionSetId {
-  return capabilityPermissionSet(OURS[capability]);
+  return capabilityPermissionSet(CAPABILITY_FROM_WIRE[capability]);
 }
 
 /** A10: returns the record whose decision the caller schedules. */

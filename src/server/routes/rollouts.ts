@@ -5,9 +5,8 @@ import { TARGET_STATES } from '../../fleet/rollout-model.ts';
 import type { Actor } from '../../fleet/audit-trail.ts';
 import type { RolloutService } from '../../fleet/rollout-service.ts';
 import { actorOf } from '../context.ts';
-import { errorResponses, OptionalBody } from '../schemas.ts';
+import { errorResponses, Nullable, OptionalBody } from '../schemas.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const Counts = Type.Record(Type.String(), Type.Integer());
 
 const RolloutSchema = Type.Object({
