@@ -1,5 +1,6 @@
 /**
- * Rollouts: one template version taken through upload → audit → release for many merchants, in waves.
+ * Rollouts: one template version taken through upload → audit → release for many merchants, in waves;
+ * or (kind `domains`) a domain policy applied to many merchants with the same machinery.
  * See docs/rollouts.md for the state machines.
  */
 
@@ -15,22 +16,36 @@ export const TARGET_STATES = [
   'failed',
   'skipped',
   'rolled_back',
+  'applied',
 ] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
 
 /** States a target never leaves by itself (only a rollback moves `released` on). */
-export const TERMINAL_STATES: ReadonlySet<TargetState> = new Set(['released', 'rejected', 'failed', 'skipped', 'rolled_back']);
+export const TERMINAL_STATES: ReadonlySet<TargetState> = new Set(['released', 'rejected', 'failed', 'skipped', 'rolled_back', 'applied']);
+
+/** The server-domain lists a policy may name. */
+export const SERVER_DOMAIN_LISTS = ['request', 'socket', 'uploadFile', 'downloadFile', 'udp'] as const;
+export type ServerDomainList = (typeof SERVER_DOMAIN_LISTS)[number];
+
+/**
+ * The desired domains of a merchant: a list given is the whole set wanted for that list (`[]` empties
+ * it); a list left out is left alone.
+ */
+export interface DomainPolicySpec {
+  server?: Partial<Record<ServerDomainList, string[]>>;
+  webview?: string[];
+}
+
+/** `template`: upload → audit → release of a version; `domains`: a domain policy, nothing else. */
+export type RolloutKind = 'template' | 'domains';
 
 export interface WavePlan {
   wave: number;
   size: number;
 }
 
-export interface Rollout {
+interface RolloutCommon {
   id: string;
-  templateId: number;
-  userVersion: string;
-  userDesc: string;
   status: RolloutStatus;
   autoRelease: boolean;
   /** Pause by itself when (failed + rejected) / finished exceeds this share (0…1). */
@@ -47,6 +62,25 @@ export interface Rollout {
   updatedAt: number;
   finishedAt: number | null;
 }
+
+export interface TemplateRollout extends RolloutCommon {
+  kind: 'template';
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  /** Applied to each merchant before its upload (onboarding), or null. */
+  domains: DomainPolicySpec | null;
+}
+
+export interface DomainRollout extends RolloutCommon {
+  kind: 'domains';
+  templateId: null;
+  userVersion: null;
+  userDesc: null;
+  domains: DomainPolicySpec;
+}
+
+export type Rollout = TemplateRollout | DomainRollout;
 
 export interface RolloutTarget {
   rolloutId: string;

@@ -42,8 +42,12 @@ export interface RolloutRepository {
   finishStep(rolloutId: string, appId: string, owner: string, update: TargetUpdate, at: number): Promise<boolean>;
   /** Moves targets in `from` to `to` (abort: pending → skipped; rollback bookkeeping), returns how many. */
   transition(rolloutId: string, from: readonly TargetState[], to: TargetState, at: number): Promise<number>;
-  /** Merchants among `appIds` still being taken through a running or paused rollout, and which one. */
-  unfinishedElsewhere(appIds: readonly string[]): Promise<{ appId: string; rolloutId: string }[]>;
+  /**
+   * Merchants among `appIds` still being taken through a running or paused rollout, and which one; by
+   * default any rollout, else only those touching the same things: code (kind `template`) and/or
+   * domains (a rollout with a domain policy).
+   */
+  unfinishedElsewhere(appIds: readonly string[], touching?: { code: boolean; domains: boolean }): Promise<{ appId: string; rolloutId: string }[]>;
   /** Makes every unfinished target of a rollout due now (after a resume). */
   wakeRollout(rolloutId: string, at: number): Promise<number>;
   /** Makes the targets of `appId` in `state` due now (an audit result arrived by push). */

@@ -1,11 +1,14 @@
 /**
- * Rollouts end to end: planning (targets and waves), the lifecycle commands (pause, resume, abort,
+ * Rollouts end to end (kind `template`, and kind `domains`: a domain policy applied as a rollout):
+ * planning (targets and waves), the lifecycle commands (pause, resume, abort,
  * rollback, release), and the scheduler that advances targets with leases, a concurrency cap, a platform
  * rate limit, retries with backoff, wave gating and the failure-rate brake. Crash-safe: all state is in
  * the database, and leases of a dead instance expire.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../kuaishou/logger.ts';
+import { checkDomainPolicy } from './domain-policy.ts';
+import type { RegisteredDomains } from './domain-rules.ts';
 import { conflict, FleetError, invalid, notFound } from './errors.ts';
 import { errorCodeOf, recordAction, type Actor } from './audit-trail.ts';
 import type { AuditLogRepository } from './ports.ts';
@@ -14,22 +17,34 @@ import type { PlatformPort } from './platform-port.ts';
 import { translatePlatformError } from './platform-errors.ts';
 import type { MerchantRepository } from './ports.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { planWaves, TERMINAL_STATES, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
+import { planWaves, TERMINAL_STATES, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
 import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
-import { advanceTarget, rollBackTarget, type StepContext } from './rollout-steps.ts';
+import { advanceDomainTarget, advanceTarget, rollBackTarget, type StepContext } from './rollout-steps.ts';
 
 export type RolloutTargets = { all: true } | { appIds: string[] } | { status?: 'authorized'; q?: string };
 
-export interface CreateRolloutInput {
-  templateId: number;
-  userVersion: string;
-  userDesc: string;
+/** How a batch runs, whatever its kind. */
+export interface BatchSettings {
   targets: RolloutTargets;
   waves?: ({ count: number } | { percent: number })[];
-  autoRelease?: boolean;
   maxFailureRate?: number;
   concurrency?: number;
 }
+
+export interface CreateRolloutInput extends BatchSettings {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  autoRelease?: boolean;
+  /** Applied to each merchant before its upload (onboarding). */
+  domains?: DomainPolicySpec | null;
+}
+
+export interface CreateDomainRolloutInput extends BatchSettings {
+  domains: DomainPolicySpec;
+}
+
+type Fields = Pick<Rollout, 'kind' | 'templateId' | 'userVersion' | 'userDesc' | 'domains' | 'autoRelease'>;
 
 export interface RolloutServiceOptions {
   rollouts: RolloutRepository;
@@ -38,6 +53,8 @@ export interface RolloutServiceOptions {
   platform: PlatformPort;
   extFor: (appId: string, templateId: number) => Promise<Record<string, unknown>>;
   logger: Logger;
+  /** The component's registered domains: a domain policy naming another is refused before any call. */
+  registeredDomains?: RegisteredDomains;
   /** Platform calls per second from this instance (default 20). */
   rateLimitPerSec?: number;
   leaseMs?: number;
@@ -81,37 +98,59 @@ export class RolloutService {
 
   /** Bad input is refused before anything is recorded; the plan and its audit entry follow. */
   async create(actor: Actor, input: CreateRolloutInput): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
+    const domains = input.domains ? this.checkPolicy(input.domains) : null;
+    const fields: Fields = { kind: 'template', templateId: input.templateId, userVersion: input.userVersion, userDesc: input.userDesc, domains, autoRelease: input.autoRelease ?? true };
+    const summary: Record<string, unknown> = { templateId: input.templateId, userVersion: input.userVersion, ...(domains ? { domains } : {}) };
+    return this.launch(actor, 'rollout.create', input, fields, summary);
+  }
+
+  /** A domain policy applied as a rollout (kind `domains`): every target ends `applied` or `failed`. */
+  async createDomainRollout(actor: Actor, input: CreateDomainRolloutInput): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
+    const domains = this.checkPolicy(input.domains);
+    const fields: Fields = { kind: 'domains', templateId: null, userVersion: null, userDesc: null, domains, autoRelease: true };
+    return this.launch(actor, 'domains.policy', input, fields, { kind: 'domains', domains });
+  }
+
+  /** Checks a policy against the component's registered domains (400 naming the domain) and returns its platform form. */
+  checkPolicy(spec: DomainPolicySpec): DomainPolicySpec {
+    return checkDomainPolicy(spec, this.options.registeredDomains ?? { server: [], webview: [] });
+  }
+
+  /** Waits for the platform rate limit this instance's rollouts share (dry runs read through it too). */
+  beforeCall(): Promise<void> {
+    return this.limiter.acquire();
+  }
+
+  private async launch(actor: Actor, action: string, input: BatchSettings, fields: Fields, summary: Record<string, unknown>): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
     const concurrency = input.concurrency ?? 10;
     const maxFailureRate = input.maxFailureRate ?? 0.2;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw invalid('concurrency must be an integer from 1 to 1000');
     if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) throw invalid('maxFailureRate must be between 0 and 1');
     const appIds = await this.resolveTargets(input.targets);
     if (appIds.length === 0) throw invalid('the targets select no authorized merchant');
-    // Two rollouts taking one mini-program to two versions would undo each other's uploads.
-    const busy = await this.options.rollouts.unfinishedElsewhere(appIds);
+    // Two rollouts uploading to one mini-program would undo each other's uploads, two domain policies each
+    // other's domains; a template rollout and a domain policy touch different things and may overlap.
+    const busy = await this.options.rollouts.unfinishedElsewhere(appIds, { code: fields.kind === 'template', domains: fields.domains !== null });
     if (busy.length > 0) {
       throw conflict('targets_in_active_rollout', `${busy.length} of the targets are still in an unfinished rollout (e.g. ${busy[0]!.appId} in ${busy[0]!.rolloutId}); finish, abort or narrow it first`, {
         busy: busy.slice(0, 20),
       });
     }
-    const summary: Record<string, unknown> = { templateId: input.templateId, userVersion: input.userVersion, targets: appIds.length };
-    return this.audited(actor, 'rollout.create', summary, async () => {
-      const created = await this.plan(actor, input, appIds, concurrency, maxFailureRate);
+    summary.targets = appIds.length;
+    return this.audited(actor, action, summary, async () => {
+      const created = await this.plan(actor, input, fields, appIds, concurrency, maxFailureRate);
       summary.rolloutId = created.rollout.id;
       return created;
     });
   }
 
-  private async plan(actor: Actor, input: CreateRolloutInput, appIds: string[], concurrency: number, maxFailureRate: number): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
+  private async plan(actor: Actor, input: BatchSettings, fields: Fields, appIds: string[], concurrency: number, maxFailureRate: number): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
     const waves = planWaves(appIds.length, input.waves ?? []);
     const at = this.now();
-    const rollout: Rollout = {
+    const rollout = {
       id: `ro_${at.toString(36)}${randomBytes(4).toString('hex')}`,
-      templateId: input.templateId,
-      userVersion: input.userVersion,
-      userDesc: input.userDesc,
+      ...fields,
       status: 'running',
-      autoRelease: input.autoRelease ?? true,
       maxFailureRate,
       failuresAcknowledged: 0,
       concurrency,
@@ -122,7 +161,7 @@ export class RolloutService {
       createdAt: at,
       updatedAt: at,
       finishedAt: null,
-    };
+    } as Rollout;
     let index = 0;
     const targets: RolloutTarget[] = [];
     for (const wave of waves) {
@@ -204,6 +243,7 @@ export class RolloutService {
   /** Releases every target whose audit passed (for rollouts created without autoRelease). */
   private async releaseNow(id: string): Promise<Rollout> {
     const { rollout } = await this.get(id);
+    notDomains(rollout, 'release');
     if (rollout.status !== 'running' && rollout.status !== 'paused') throw conflict('rollout_not_active', `rollout ${id} is ${rollout.status}`);
     await this.options.rollouts.update(id, { autoRelease: true }, this.now());
     await this.options.rollouts.wakeRollout(id, this.now());
@@ -212,6 +252,7 @@ export class RolloutService {
   }
 
   private async rollbackNow(id: string): Promise<Rollout> {
+    notDomains((await this.get(id)).rollout, 'roll back');
     const rollout = await this.move(id, ['completed', 'paused', 'aborted', 'running'], 'rolling_back', { pauseReason: null, finishedAt: null });
     await this.options.rollouts.transition(id, ['pending', 'uploaded', 'auditing', 'audit_passed'], 'skipped', this.now());
     this.kick();
@@ -246,7 +287,7 @@ export class RolloutService {
   async tick(): Promise<void> {
     const { rollouts } = this.options;
     for (const rollout of await rollouts.active()) {
-      if (rollout.status === 'rolling_back') {
+      if (rollout.status === 'rolling_back' && rollout.kind === 'template') {
         await this.dispatch(rollout, ['released'], 0, (target) => rollBackTarget(this.step, rollout, target));
         const progress = await rollouts.progress(rollout.id);
         if (progress.byState.released === 0) await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now());
@@ -255,7 +296,8 @@ export class RolloutService {
       await this.gate(rollout);
       const fresh = await rollouts.get(rollout.id);
       if (fresh?.status !== 'running') continue;
-      await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target) => advanceTarget(this.step, fresh, target));
+      if (fresh.kind === 'domains') await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target) => advanceDomainTarget(this.step, fresh, target));
+      else await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target) => advanceTarget(this.step, fresh, target));
     }
   }
 
@@ -264,7 +306,7 @@ export class RolloutService {
     const { rollouts } = this.options;
     const progress = await rollouts.progress(rollout.id);
     const failed = progress.byState.failed + progress.byState.rejected - rollout.failuresAcknowledged;
-    const finished = failed + progress.byState.released;
+    const finished = failed + progress.byState.released + progress.byState.applied;
     if (finished > 0 && failed / finished > rollout.maxFailureRate) {
       const reason = `failure rate ${(failed / finished).toFixed(2)} is past maxFailureRate ${rollout.maxFailureRate} (${failed} of ${finished})`;
       await rollouts.update(rollout.id, { status: 'paused', pauseReason: reason }, this.now());
@@ -335,7 +377,8 @@ export class RolloutService {
     return { ...rollout, status: to, ...patch };
   }
 
-  private async resolveTargets(targets: RolloutTargets): Promise<string[]> {
+  /** The authorized merchants `targets` selects, sorted (unknown or revoked app ids: 400). */
+  async resolveTargets(targets: RolloutTargets): Promise<string[]> {
     const { merchants } = this.options;
     if ('all' in targets) return (await merchants.authorizedAppIds()).sort();
     if ('appIds' in targets) {
@@ -357,6 +400,13 @@ export class RolloutService {
       appIds.push(...page.items.map((m) => m.appId));
       cursor = page.nextCursor ?? undefined;
     } while (cursor && appIds.length <= MAX_TARGETS);
-    return appIds;
+    return appIds.sort();
+  }
+}
+
+/** A domain policy has no versions: releasing or rolling one back means nothing (409). */
+function notDomains(rollout: Rollout, what: string): void {
+  if (rollout.kind === 'domains') {
+    throw conflict('not_a_template_rollout', `rollout ${rollout.id} applies a domain policy: it has no version to ${what}`, { kind: rollout.kind });
   }
 }

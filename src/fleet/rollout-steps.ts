@@ -3,8 +3,9 @@
  * second instance never uploads or submits twice.
  */
 import { FleetError } from './errors.ts';
+import { diffDomains, namesServer, namesWebview, serverDrifts, serverSetLists, webviewDrifts, type CurrentDomains, type DomainDiff } from './domain-policy.ts';
 import type { PlatformPort, Versions } from './platform-port.ts';
-import type { Rollout, RolloutTarget, TargetState } from './rollout-model.ts';
+import type { DomainPolicySpec, DomainRollout, RolloutTarget, TargetState, TemplateRollout } from './rollout-model.ts';
 import type { TargetUpdate } from './rollout-ports.ts';
 
 export interface StepContext {
@@ -20,12 +21,12 @@ export interface StepContext {
 
 type Version = { userVersion: string; templateId: number } | undefined;
 
-function isOurs(rollout: Rollout, version: Version): boolean {
+function isOurs(rollout: TemplateRollout, version: Version): boolean {
   return version !== undefined && version.userVersion === rollout.userVersion && version.templateId === rollout.templateId;
 }
 
 /** Where the platform says this target already is, if further than its recorded state. */
-export function observedState(rollout: Rollout, versions: Versions): TargetState | undefined {
+export function observedState(rollout: TemplateRollout, versions: Versions): TargetState | undefined {
   if (isOurs(rollout, versions.online)) return 'released';
   if (isOurs(rollout, versions.audit)) {
     const status = versions.audit!.status;
@@ -36,9 +37,11 @@ export function observedState(rollout: Rollout, versions: Versions): TargetState
 }
 
 /** Advances a target as far as it can go now (several states at once when nothing needs waiting). */
-export async function advanceTarget(ctx: StepContext, rollout: Rollout, target: RolloutTarget): Promise<TargetUpdate> {
+export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, target: RolloutTarget): Promise<TargetUpdate> {
   const { platform } = ctx;
   const appId = target.appId;
+  // Onboarding: the merchant's domains are brought to the policy before its first upload.
+  if (rollout.domains && target.state === 'pending') await applyDomainPolicy(ctx, appId, rollout.domains);
   const versions = async (): Promise<Versions> => {
     await ctx.beforeCall();
     return platform.getVersions(appId);
@@ -99,7 +102,7 @@ export async function advanceTarget(ctx: StepContext, rollout: Rollout, target: 
 }
 
 /** Rolls a released target back (A9) when its online version is still this rollout's. */
-export async function rollBackTarget(ctx: StepContext, rollout: Rollout, target: RolloutTarget): Promise<TargetUpdate> {
+export async function rollBackTarget(ctx: StepContext, rollout: TemplateRollout, target: RolloutTarget): Promise<TargetUpdate> {
   await ctx.beforeCall();
   const versions = await ctx.platform.getVersions(target.appId);
   if (isOurs(rollout, versions.online)) {
@@ -110,4 +113,43 @@ export async function rollBackTarget(ctx: StepContext, rollout: Rollout, target:
     await ctx.platform.rollback(target.appId);
   }
   return { state: 'rolled_back', lastError: null, lastErrorCode: null };
+}
+
+/** Reads the lists the policy names (one call per kind of domain it names). */
+export async function readDomains(ctx: Pick<StepContext, 'platform' | 'beforeCall'>, appId: string, spec: DomainPolicySpec): Promise<CurrentDomains> {
+  const current: CurrentDomains = {};
+  if (namesServer(spec)) {
+    await ctx.beforeCall();
+    current.server = await ctx.platform.serverDomains(appId, { action: 'get' });
+  }
+  if (namesWebview(spec)) {
+    await ctx.beforeCall();
+    current.webview = await ctx.platform.webviewDomains(appId, { action: 'get' });
+  }
+  return current;
+}
+
+/**
+ * The domain step, idempotent: reads the merchant's current domains, then `set`s only the kinds that
+ * differ from the policy (server: all five lists, the ones the policy leaves alone as they are). A
+ * merchant already in the desired state gets no change; a retry or a restart reads again first.
+ */
+export async function applyDomainPolicy(ctx: StepContext, appId: string, spec: DomainPolicySpec): Promise<DomainDiff> {
+  const current = await readDomains(ctx, appId, spec);
+  const diff = diffDomains(spec, current);
+  if (current.server && serverDrifts(diff)) {
+    await ctx.beforeCall();
+    await ctx.platform.serverDomains(appId, { action: 'set', ...serverSetLists(spec, current.server) });
+  }
+  if (spec.webview !== undefined && webviewDrifts(diff)) {
+    await ctx.beforeCall();
+    await ctx.platform.webviewDomains(appId, { action: 'set', domains: spec.webview });
+  }
+  return diff;
+}
+
+/** A target of a `domains` rollout: one step, from `pending` to `applied`. */
+export async function advanceDomainTarget(ctx: StepContext, rollout: DomainRollout, target: RolloutTarget): Promise<TargetUpdate> {
+  await applyDomainPolicy(ctx, target.appId, rollout.domains);
+  return { state: 'applied', lastError: null, lastErrorCode: null };
 }

@@ -12,6 +12,7 @@ import type { ServerContext } from './context.ts';
 import { errorBody, sendError } from './http-errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
+import { domainPolicyRoutes } from './routes/domain-policies.ts';
 import { merchantRoutes } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
@@ -87,6 +88,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   operationRoutes(app, ctx);
   adminRoutes(app, ctx);
   rolloutRoutes(app, ctx.rollouts);
+  domainPolicyRoutes(app, ctx.domainPolicies);
   await callbackRoutes(app, ctx);
   return app;
 }

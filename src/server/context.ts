@@ -1,3 +1,4 @@
+import type { DomainPolicyService } from '../fleet/domain-policy-service.ts';
 import type { Actor, MerchantService } from '../fleet/merchant-service.ts';
 import type { Role } from '../fleet/model.ts';
 import type { Store } from '../fleet/ports.ts';
@@ -11,6 +12,7 @@ export interface ServerContext {
   merchants: MerchantService;
   pushes: PushService;
   rollouts: RolloutService;
+  domainPolicies: DomainPolicyService;
   store: Store;
   pushKeys: PushKeys;
   metrics: Metrics;

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { BackgroundJobs } from '../fleet/background-jobs.ts';
+import { DomainPolicyService } from '../fleet/domain-policy-service.ts';
 import { MerchantService } from '../fleet/merchant-service.ts';
 import { PushService } from '../fleet/push-service.ts';
 import { RolloutService } from '../fleet/rollout-service.ts';
@@ -87,18 +88,15 @@ export async function startService(config: ServerConfig, options: StartOptions =
     fetch: countingFetch(metrics, options.fetch ?? ((input, init) => fetch(input, init))),
   });
   const platform = new KuaishouPlatform(client, new TokenManager({ client, store: store.tokenStore, logger }));
-  const merchants = new MerchantService({
-    store,
-    platform,
-    logger,
-    registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
-  });
+  const registeredDomains = { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains };
+  const merchants = new MerchantService({ store, platform, logger, registeredDomains });
   const rollouts = new RolloutService({
     rollouts: store.rollouts,
     merchants: store.merchants,
     auditLog: store.auditLog,
     platform,
     logger,
+    registeredDomains,
     // Ext config per merchant arrives with the ext-config part of issue #5; until then uploads send {}.
     extFor: () => Promise.resolve({}),
     ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
@@ -124,6 +122,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     merchants,
     pushes,
     rollouts,
+    domainPolicies: new DomainPolicyService({ rollouts, platform }),
     store,
     metrics,
     publicUrl: config.publicUrl,

@@ -7,12 +7,14 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, typ
 import type { Database } from './database.ts';
 import * as initial from './migrations/2026-11-25-0001-initial.ts';
 import * as rollouts from './migrations/2026-11-25-0002-rollouts.ts';
+import * as domainPolicies from './migrations/2026-11-25-0004-domain-policies.ts';
 import type { Schema } from './schema.ts';
 
 /** Every migration, by name; names sort by date. Add new ones at the end; never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-0001-initial': initial,
   '2026-11-25-0002-rollouts': rollouts,
+  '2026-11-25-0004-domain-policies': domainPolicies,
 };
 
 /** Names of the migrations this build knows, oldest first. */

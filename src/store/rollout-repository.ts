@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { Page } from '../fleet/model.ts';
-import { emptyCounts, type Rollout, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
+import { emptyCounts, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
 import type { ClaimRequest, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
 import type { DialectName } from './database.ts';
 import { decodeKeyCursor, toPage } from './paging.ts';
@@ -200,8 +200,9 @@ export class SqlRolloutRepository implements RolloutRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async unfinishedElsewhere(appIds: readonly string[]): Promise<{ appId: string; rolloutId: string }[]> {
+  async unfinishedElsewhere(appIds: readonly string[], touching: { code: boolean; domains: boolean } = { code: true, domains: true }): Promise<{ appId: string; rolloutId: string }[]> {
     const found: { appId: string; rolloutId: string }[] = [];
+    if (!touching.code && !touching.domains) return found;
     for (let i = 0; i < appIds.length; i += 500) {
       const rows = await this.db
         .selectFrom('rollout_targets')
@@ -210,6 +211,12 @@ export class SqlRolloutRepository implements RolloutRepository {
         .where('rollout_targets.app_id', 'in', appIds.slice(i, i + 500))
         .where('rollout_targets.state', 'in', ['pending', 'uploaded', 'auditing', 'audit_passed'])
         .where('rollouts.status', 'in', ['running', 'paused'])
+        .where((eb) =>
+          eb.or([
+            ...(touching.code ? [eb('rollouts.kind', '=', 'template')] : []),
+            ...(touching.domains ? [eb('rollouts.domains_json', 'is not', null)] : []),
+          ]),
+        )
         .execute();
       for (const row of rows) found.push({ appId: row.app_id, rolloutId: row.rollout_id });
     }
@@ -262,9 +269,12 @@ function lockKey(rolloutId: string): number {
 function toRolloutRow(rollout: Rollout): RolloutsTable {
   return {
     id: rollout.id,
-    template_id: rollout.templateId,
-    user_version: rollout.userVersion,
-    user_desc: rollout.userDesc,
+    kind: rollout.kind,
+    // NOT NULL since 0002: a domain policy has no template, so placeholders.
+    template_id: rollout.templateId ?? 0,
+    user_version: rollout.userVersion ?? '',
+    user_desc: rollout.userDesc ?? '',
+    domains_json: rollout.domains === null ? null : JSON.stringify(rollout.domains),
     status: rollout.status,
     auto_release: rollout.autoRelease ? 1 : 0,
     failures_acknowledged: rollout.failuresAcknowledged,
@@ -281,11 +291,9 @@ function toRolloutRow(rollout: Rollout): RolloutsTable {
 }
 
 function toRollout(row: Selectable<RolloutsTable>): Rollout {
-  return {
+  const domains = row.domains_json === null ? null : (JSON.parse(row.domains_json) as DomainPolicySpec);
+  const common = {
     id: row.id,
-    templateId: Number(row.template_id),
-    userVersion: row.user_version,
-    userDesc: row.user_desc,
     status: row.status as RolloutStatus,
     autoRelease: row.auto_release !== 0,
     failuresAcknowledged: Number(row.failures_acknowledged),
@@ -299,6 +307,8 @@ function toRollout(row: Selectable<RolloutsTable>): Rollout {
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
   };
+  if (row.kind === 'domains' && domains !== null) return { ...common, kind: 'domains', templateId: null, userVersion: null, userDesc: null, domains };
+  return { ...common, kind: 'template', templateId: Number(row.template_id), userVersion: row.user_version, userDesc: row.user_desc, domains };
 }
 
 function toTargetRow(target: RolloutTarget): RolloutTargetsTable {

@@ -102,6 +102,10 @@ export interface RolloutsTable {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** `template` or `domains` (then the template columns hold 0 and ''). */
+  kind: string;
+  /** `DomainPolicySpec`, or null. */
+  domains_json: string | null;
 }
 
 export interface RolloutTargetsTable {

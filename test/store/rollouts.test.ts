@@ -12,6 +12,8 @@ const T0 = 1_800_000_000_000;
 function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
   return {
     id: sortableId(T0),
+    kind: 'template',
+    domains: null,
     templateId: 4_000_000_001, // past 2^31
     userVersion: '1.2.3',
     userDesc: 'the better template',
@@ -28,7 +30,7 @@ function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
     updatedAt: T0,
     finishedAt: null,
     ...overrides,
-  };
+  } as Rollout;
 }
 
 function makeTarget(rolloutId: string, appId: string, overrides: Partial<RolloutTarget> = {}): RolloutTarget {

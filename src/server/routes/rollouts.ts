@@ -9,11 +9,29 @@ import { errorResponses, Nullable, OptionalBody } from '../schemas.ts';
 
 const Counts = Type.Record(Type.String(), Type.Integer());
 
+const DomainList = Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 200 });
+
+/** A list given is the whole set wanted; a list left out is left alone. */
+export const DomainPolicySchema = Type.Object(
+  {
+    server: Type.Optional(
+      Type.Object(
+        { request: Type.Optional(DomainList), socket: Type.Optional(DomainList), uploadFile: Type.Optional(DomainList), downloadFile: Type.Optional(DomainList), udp: Type.Optional(DomainList) },
+        { additionalProperties: false },
+      ),
+    ),
+    webview: Type.Optional(DomainList),
+  },
+  { additionalProperties: false },
+);
+
 const RolloutSchema = Type.Object({
   id: Type.String(),
-  templateId: Type.Integer(),
-  userVersion: Type.String(),
-  userDesc: Type.String(),
+  kind: Type.Union([Type.Literal('template'), Type.Literal('domains')]),
+  templateId: Nullable(Type.Integer()),
+  userVersion: Nullable(Type.String()),
+  userDesc: Nullable(Type.String()),
+  domains: Nullable(DomainPolicySchema),
   status: Type.String(),
   autoRelease: Type.Boolean(),
   maxFailureRate: Type.Number(),
@@ -34,32 +52,42 @@ const ProgressSchema = Type.Object({
   byWave: Type.Array(Type.Object({ wave: Type.Integer(), size: Type.Integer(), byState: Counts })),
 });
 
-const RolloutWithProgress = Type.Object({ rollout: RolloutSchema, progress: ProgressSchema });
+export const RolloutWithProgress = Type.Object({ rollout: RolloutSchema, progress: ProgressSchema });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 const AppIds = Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, maxItems: 100_000 });
+
+/** Which merchants a batch takes (rollouts and domain policies alike). */
+export const TargetsSchema = Type.Union([
+  Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
+  Type.Object({ appIds: AppIds }, { additionalProperties: false }),
+  Type.Object({ status: Type.Optional(Type.Literal('authorized')), q: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
+]);
+
+/** How a batch runs: waves, the failure brake, the concurrency cap. */
+export const BatchFields = {
+  waves: Type.Optional(
+    Type.Array(
+      Type.Union([
+        Type.Object({ count: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        Type.Object({ percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }) }, { additionalProperties: false }),
+      ]),
+      { maxItems: 20 },
+    ),
+  ),
+  maxFailureRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+};
 
 const CreateBody = Type.Object(
   {
     templateId: Type.Integer({ minimum: 0 }),
     userVersion: Type.String({ minLength: 1, maxLength: 64 }),
     userDesc: Type.String({ maxLength: 1024, default: '' }),
-    targets: Type.Union([
-      Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
-      Type.Object({ appIds: AppIds }, { additionalProperties: false }),
-      Type.Object({ status: Type.Optional(Type.Literal('authorized')), q: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
-    ]),
-    waves: Type.Optional(
-      Type.Array(
-        Type.Union([
-          Type.Object({ count: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
-          Type.Object({ percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }) }, { additionalProperties: false }),
-        ]),
-        { maxItems: 20 },
-      ),
-    ),
+    targets: TargetsSchema,
+    ...BatchFields,
     autoRelease: Type.Optional(Type.Boolean()),
-    maxFailureRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    /** Applied to each merchant before its upload (onboarding). */
+    domains: Type.Optional(Nullable(DomainPolicySchema)),
   },
   { additionalProperties: false },
 );
