@@ -3,10 +3,11 @@
  * current domains and answers the per-merchant diff (the drift report); applying one is a rollout of
  * kind `domains` (`RolloutService.createDomainRollout`), with its progress, retries and report.
  */
-import { errorCodeOf, type Actor } from './audit-trail.ts';
+import { errorCodeOf, recordAction, type Actor } from './audit-trail.ts';
 import { diffDomains, type DomainDiff } from './domain-policy.ts';
 import { FleetError, invalid } from './errors.ts';
 import type { PlatformPort } from './platform-port.ts';
+import type { AuditLogRepository } from './ports.ts';
 import { translatePlatformError } from './platform-errors.ts';
 import type { DomainPolicySpec, Rollout, RolloutProgress } from './rollout-model.ts';
 import type { BatchSettings, RolloutService, RolloutTargets } from './rollout-service.ts';
@@ -49,6 +50,8 @@ export interface DryRunInput {
 export interface DomainPolicyServiceOptions {
   rollouts: RolloutService;
   platform: PlatformPort;
+  auditLog: AuditLogRepository;
+  now?: () => number;
   /** Merchants read at once in a dry run (default 8); every read also waits for the rate limit. */
   readConcurrency?: number;
 }
@@ -56,8 +59,8 @@ export interface DomainPolicyServiceOptions {
 export class DomainPolicyService {
   constructor(private readonly options: DomainPolicyServiceOptions) {}
 
-  /** The drift report: nothing is changed, nothing recorded. */
-  async dryRun(input: DryRunInput): Promise<DriftReport> {
+  /** The drift report: nothing is changed on the platform; who looked is in the audit log (`domains.plan`). */
+  async dryRun(actor: Actor, input: DryRunInput): Promise<DriftReport> {
     const { rollouts } = this.options;
     const policy = rollouts.checkPolicy(input.domains);
     const limit = input.limit ?? 100;
@@ -66,16 +69,20 @@ export class DomainPolicyService {
     if (appIds.length === 0) throw invalid('the targets select no authorized merchant');
     const rest = input.cursor === undefined ? appIds : appIds.filter((appId) => appId > input.cursor!);
     const page = rest.slice(0, limit);
-    const items = await this.readAll(page, policy);
-    const summary: DriftReport['summary'] = { targets: appIds.length, checked: items.length, inSync: 0, drifting: 0, unreadable: 0, errors: {} };
-    for (const item of items) {
-      if (item.error) {
-        summary.unreadable++;
-        summary.errors[item.error.code] = (summary.errors[item.error.code] ?? 0) + 1;
-      } else if (item.inSync) summary.inSync++;
-      else summary.drifting++;
-    }
-    return { policy, summary, items, nextCursor: rest.length > page.length ? page.at(-1)! : null };
+    const record: Record<string, unknown> = { domains: policy, targets: appIds.length };
+    return recordAction(this.options.auditLog, (this.options.now ?? Date.now)(), { actor, action: 'domains.plan', appId: null, summary: record }, async () => {
+      const items = await this.readAll(page, policy);
+      const summary: DriftReport['summary'] = { targets: appIds.length, checked: items.length, inSync: 0, drifting: 0, unreadable: 0, errors: {} };
+      for (const item of items) {
+        if (item.error) {
+          summary.unreadable++;
+          summary.errors[item.error.code] = (summary.errors[item.error.code] ?? 0) + 1;
+        } else if (item.inSync) summary.inSync++;
+        else summary.drifting++;
+      }
+      Object.assign(record, { checked: summary.checked, inSync: summary.inSync, drifting: summary.drifting, unreadable: summary.unreadable });
+      return { policy, summary, items, nextCursor: rest.length > page.length ? page.at(-1)! : null };
+    });
   }
 
   /** Applies the policy as a rollout of kind `domains` (201 with the rollout). */

@@ -122,7 +122,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     merchants,
     pushes,
     rollouts,
-    domainPolicies: new DomainPolicyService({ rollouts, platform }),
+    domainPolicies: new DomainPolicyService({ rollouts, platform, auditLog: store.auditLog }),
     store,
     metrics,
     publicUrl: config.publicUrl,

@@ -40,6 +40,7 @@ const BODY_ROUTES: { route: string; path: string; valid: Record<string, unknown>
   { route: 'POST /api/v1/merchants/{appId}/capabilities/{capability}', path: `${M}/capabilities/live-mount`, valid: { reason: 'r' } },
   { route: 'POST /api/v1/keys', path: '/api/v1/keys', valid: { name: 'k', role: 'viewer' } },
   { route: 'POST /api/v1/rollouts', path: '/api/v1/rollouts', valid: { templateId: 1, userVersion: '9.9.9', userDesc: '', targets: { appIds: [APP] } } },
+  { route: 'POST /api/v1/domain-policies', path: '/api/v1/domain-policies', valid: { targets: { appIds: [APP] }, webviewDomains: ['https://h5.example.com'], dryRun: true } },
 ];
 
 /** POST routes without a body. */
@@ -251,6 +252,35 @@ function badRequests(): BadRequest[] {
   ] as const) {
     add(rollouts, what, { method: 'POST', path: '/api/v1/rollouts', body, status: 400, code: 'invalid_request' });
   }
+  add(rollouts, 'a domain policy with a domain not registered', {
+    method: 'POST', path: '/api/v1/rollouts', body: { ...valid, domains: { webview: ['https://h5.elsewhere.test'] } }, status: 400, code: 'invalid_request',
+  });
+  add(rollouts, 'a domain policy with an unknown list', { method: 'POST', path: '/api/v1/rollouts', body: { ...valid, domains: { server: { requests: [] } } }, status: 400, code: 'invalid_request' });
+  const policies = 'POST /api/v1/domain-policies';
+  const policy = { targets: { appIds: [APP] }, serverDomains: { request: ['https://api.example.com'] } };
+  for (const dryRun of [true, false]) {
+    for (const [what, body] of [
+      ['no list', { targets: policy.targets }],
+      ['a server domain not registered', { ...policy, serverDomains: { request: ['https://api.elsewhere.test'] } }],
+      ['a webview domain not registered', { ...policy, webviewDomains: ['https://example.com.evil.test'] }],
+      ['a socket domain over https', { ...policy, serverDomains: { socket: ['https://ws.example.com'] } }],
+      ['a domain with a path', { ...policy, serverDomains: { request: ['https://api.example.com/v1'] } }],
+      ['not a URL', { ...policy, webviewDomains: ['example.com'] }],
+      ['an unknown list', { ...policy, serverDomains: { requests: ['https://api.example.com'] } }],
+      ['webviewDomains as text', { ...policy, webviewDomains: 'https://h5.example.com' }],
+      ['an unknown merchant', { ...policy, targets: { appIds: ['ks_nobody'] } }],
+      ['targets all: false', { ...policy, targets: { all: false } }],
+      ['no targets', { serverDomains: policy.serverDomains }],
+      ['concurrency 0', { ...policy, concurrency: 0 }],
+      ['an unknown field', { ...policy, templateId: 1 }],
+    ] as const) {
+      add(policies, `${what} (dryRun ${dryRun})`, { method: 'POST', path: '/api/v1/domain-policies', body: { ...body, dryRun }, status: 400, code: 'invalid_request' });
+    }
+  }
+  add(policies, 'no dryRun', { method: 'POST', path: '/api/v1/domain-policies', body: policy, status: 400, code: 'invalid_request' });
+  add(policies, 'dryRun as text', { method: 'POST', path: '/api/v1/domain-policies', body: { ...policy, dryRun: 'true' }, status: 400, code: 'invalid_request' });
+  add(policies, 'a cursor when applying', { method: 'POST', path: '/api/v1/domain-policies', body: { ...policy, dryRun: false, cursor: APP }, status: 400, code: 'invalid_request' });
+  add(policies, 'limit 0', { method: 'POST', path: '/api/v1/domain-policies', body: { ...policy, dryRun: true, limit: 0 }, status: 400, code: 'invalid_request' });
   add('GET /api/v1/rollouts', 'limit=0', { method: 'GET', path: '/api/v1/rollouts?limit=0', status: 400, code: 'invalid_request' });
   add('GET /api/v1/rollouts', 'an unknown status', { method: 'GET', path: '/api/v1/rollouts?status=bogus', status: 400, code: 'invalid_request' });
   add('GET /api/v1/rollouts', 'a bad cursor', { method: 'GET', path: '/api/v1/rollouts?cursor=%%%', status: 400 });

@@ -36,6 +36,7 @@ const REQUIRED: Record<string, Role> = {
   'POST /api/v1/rollouts/{id}/abort': 'operator',
   'POST /api/v1/rollouts/{id}/rollback': 'operator',
   'POST /api/v1/rollouts/{id}/release': 'operator',
+  'POST /api/v1/domain-policies': 'operator',
 
   'GET /api/v1/merchants': 'viewer',
   'GET /api/v1/merchants/{appId}': 'viewer',
@@ -64,6 +65,7 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/merchants/{appId}/capabilities/{capability}': { reason: 'roles' },
   'POST /api/v1/keys': { name: 'made in a roles test', role: 'viewer' },
   'POST /api/v1/rollouts': { templateId: 1, userVersion: '9.0.0', userDesc: 'roles', targets: { appIds: ['ks0000000000000001'] } },
+  'POST /api/v1/domain-policies': { targets: { appIds: ['ks0000000000000001'] }, webviewDomains: ['https://h5.example.com'], dryRun: true },
 };
 
 interface KeyAnswer {
@@ -190,8 +192,8 @@ for (const dialect of dialectTargets()) {
           refused++;
         }
       }
-      // viewer: 17 mutating routes + GET keys; operator: the 2 key routes + GET keys.
-      assert.equal(refused, 21);
+      // viewer: 18 mutating routes + GET keys; operator: the 2 key routes + GET keys.
+      assert.equal(refused, 22);
       assert.deepEqual(await untouched(), before);
     });
 

@@ -63,7 +63,7 @@ export function domainPolicyRoutes(root: FastifyInstance, policies: DomainPolicy
   }, async (request, reply) => {
     const { targets, serverDomains, webviewDomains, dryRun, limit, cursor, ...batch } = request.body;
     const domains: DomainPolicySpec = { ...(serverDomains ? { server: serverDomains } : {}), ...(webviewDomains ? { webview: webviewDomains } : {}) };
-    if (dryRun) return policies.dryRun({ targets, domains, ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+    if (dryRun) return policies.dryRun(actorOf(request), { targets, domains, ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}) });
     if (limit !== undefined || cursor !== undefined) throw invalid('limit and cursor page a dry run; a policy is applied to every target');
     return reply.code(201).send(await policies.apply(actorOf(request), { targets, domains, ...batch }));
   });
