@@ -1,85 +1,171 @@
 /**
- * `domains plan|apply`: a domain policy (server request domains, webview domains) for many merchants,
- * through POST /api/v1/domain-policies — an API the server does not have yet: a 404 is "not available".
- * Sends `{targets, serverDomains: {request}, webviewDomains, dryRun}`; shows the per-merchant diff of
- * `{items: [{appId, add: {...}, remove: {...}}]}`.
+ * `domains plan|apply`: a domain policy (server and webview domains) for many merchants, through
+ * POST /api/v1/domain-policies. Each list given is the whole set wanted for that list; lists not given are
+ * left alone. `plan` sends `dryRun: true` and shows the per-merchant diff (every page); `apply` sends
+ * `dryRun: false`: the server starts a rollout of kind `domains`, shown (and followed with `--watch`)
+ * like any rollout. A server without the API (404) is "not available" (exit 4).
  */
-import { type Command, flag, listOption, type OptionValues } from './command.ts';
+import { type Command, flag, intOption, listOption, type OptionValues } from './command.ts';
 import { ApiError, NotAvailableError, UsageError } from './errors.ts';
 import { table } from './output.ts';
+import { frame } from './progress-view.ts';
+import { failureRate, parseWaves, targetsOf } from './rollout-create.ts';
+import type { RolloutWithProgress } from './rollout-types.ts';
+import { watchRollout } from './watch.ts';
 
 const PATH = '/api/v1/domain-policies';
 
-interface DiffItem {
-  appId?: unknown;
+/** CLI option → the server-domain list it sets. */
+const SERVER_LISTS = { 'server-request': 'request', 'server-socket': 'socket', 'server-upload': 'uploadFile', 'server-download': 'downloadFile', 'server-udp': 'udp' } as const;
+
+interface ListDiff {
   add?: unknown;
   remove?: unknown;
 }
 
-function bodyOf(values: OptionValues, dryRun: boolean): Record<string, unknown> {
-  const request = listOption(values, 'server-request');
+export interface DriftItem {
+  appId?: unknown;
+  inSync?: unknown;
+  server?: Record<string, ListDiff>;
+  webview?: ListDiff | null;
+  error?: { code?: unknown; message?: unknown } | null;
+}
+
+interface DriftReport {
+  items?: DriftItem[];
+  summary?: { targets?: number; checked?: number; inSync?: number; drifting?: number; unreadable?: number };
+  nextCursor?: string | null;
+}
+
+async function policyOf(values: OptionValues): Promise<Record<string, unknown>> {
+  const serverDomains: Record<string, string[]> = {};
+  for (const [option, list] of Object.entries(SERVER_LISTS)) {
+    const domains = listOption(values, option);
+    if (domains.length > 0) serverDomains[list] = domains;
+  }
   const webview = listOption(values, 'webview');
-  const appIds = listOption(values, 'app');
-  if (request.length === 0 && webview.length === 0) throw new UsageError('give at least one --server-request <url> or --webview <url>');
-  if (flag(values, 'all') === appIds.length > 0) throw new UsageError('choose the merchants: --all or --app <id>…');
+  if (Object.keys(serverDomains).length === 0 && webview.length === 0) throw new UsageError('give at least one --server-request <url> (or another --server-… list) or --webview <url>');
   return {
-    targets: flag(values, 'all') ? { all: true } : { appIds: [...new Set(appIds)] },
-    ...(request.length > 0 ? { serverDomains: { request } } : {}),
+    targets: await targetsOf(values),
+    ...(Object.keys(serverDomains).length > 0 ? { serverDomains } : {}),
     ...(webview.length > 0 ? { webviewDomains: webview } : {}),
-    dryRun,
   };
 }
 
-/** One row per domain added or removed: APP, +/-, KIND, DOMAIN. */
-export function diffRows(items: readonly DiffItem[]): string[][] {
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))) : []);
+
+/** One row per domain added or removed: APP, +/-, LIST, DOMAIN; `=` for a merchant in sync, `!` for one that could not be read. */
+export function diffRows(items: readonly DriftItem[]): string[][] {
   const rows: string[][] = [];
   for (const item of items) {
     const appId = typeof item.appId === 'string' ? item.appId : JSON.stringify(item.appId ?? '?');
-    const before = rows.length;
-    for (const [sign, change] of [['+', item.add], ['-', item.remove]] as const) {
-      if (change === null || change === undefined) continue;
-      const entries: [string, unknown][] = typeof change === 'object' && !Array.isArray(change) ? Object.entries(change) : [['', change]];
-      for (const [kind, value] of entries) {
-        for (const domain of Array.isArray(value) ? value : [value]) rows.push([appId, sign, kind, typeof domain === 'string' ? domain : JSON.stringify(domain)]);
-      }
+    if (item.error) {
+      const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
+      rows.push([appId, '!', text(item.error.code), text(item.error.message)]);
+      continue;
     }
-    if (rows.length === before) rows.push([appId, '=', '', '(no change)']);
+    const lists: [string, ListDiff | null | undefined][] = [...Object.entries(item.server ?? {}), ['webview', item.webview]];
+    const before = rows.length;
+    for (const [list, diff] of lists) {
+      for (const domain of strings(diff?.add)) rows.push([appId, '+', list, domain]);
+      for (const domain of strings(diff?.remove)) rows.push([appId, '-', list, domain]);
+    }
+    if (rows.length === before) rows.push([appId, '=', '', '(in sync)']);
   }
   return rows;
 }
 
-function domainsCommand(name: 'plan' | 'apply'): Command {
-  const dryRun = name === 'plan';
-  return {
-    group: 'domains',
-    name,
-    summary: dryRun ? 'show what a domain policy would change, per merchant (dry run)' : 'apply a domain policy to merchants',
-    usage: '(--server-request <url>… | --webview <url>…) (--all | --app <id>…)',
-    help: [
-      '--server-request <url>   a server (request) domain, e.g. https://api.example.com (repeat, or comma-separated)',
-      '--webview <url>          a webview (business) domain (repeat, or comma-separated)',
-      '--all                    every authorized merchant',
-      '--app <id>               a merchant (repeat, or comma-separated)',
-      'Needs POST /api/v1/domain-policies on the server: exit 4 when it does not have it.',
-    ],
-    options: { 'server-request': { type: 'string', multiple: true }, webview: { type: 'string', multiple: true }, all: { type: 'boolean' }, app: { type: 'string', multiple: true } },
-    async run({ values, api, out }) {
-      const body = bodyOf(values, dryRun);
-      let answer: { items?: unknown };
-      try {
-        answer = await api.post<{ items?: unknown }>(PATH, body);
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) throw new NotAvailableError(`not available on this server yet (404 from ${PATH})`);
-        throw error;
-      }
-      if (out.json) return out.data(answer);
-      const items = Array.isArray(answer.items) ? (answer.items as DiffItem[]) : [];
-      const rows = diffRows(items);
-      if (rows.length > 0) for (const line of table(['APP', '±', 'KIND', 'DOMAIN'], rows)) out.line(line);
-      const changed = new Set(rows.filter((row) => row[1] !== '=').map((row) => row[0])).size;
-      out.line(dryRun ? `${changed} of ${items.length} merchant(s) would change (dry run: nothing changed)` : `${changed} of ${items.length} merchant(s) changed`);
-    },
-  };
+async function post<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && error.code === 'not_found') throw new NotAvailableError(`not available on this server (404 from ${PATH})`);
+    throw error;
+  }
 }
 
-export const domainCommands: Command[] = [domainsCommand('plan'), domainsCommand('apply')];
+const common = {
+  group: 'domains',
+  usage: '(--server-request <url>… | --webview <url>… | …) (--all | --app <id>… | --app-file <file> | --q <text>)',
+  options: {
+    'server-request': { type: 'string', multiple: true },
+    'server-socket': { type: 'string', multiple: true },
+    'server-upload': { type: 'string', multiple: true },
+    'server-download': { type: 'string', multiple: true },
+    'server-udp': { type: 'string', multiple: true },
+    webview: { type: 'string', multiple: true },
+    all: { type: 'boolean' },
+    app: { type: 'string', multiple: true },
+    'app-file': { type: 'string' },
+    q: { type: 'string' },
+  },
+} as const;
+
+const listHelp = [
+  '--server-request <url>    the request domains wanted, e.g. https://api.example.com (repeat, or comma-separated)',
+  '--server-socket <url>     socket domains (wss://…); --server-upload, --server-download (https://…), --server-udp (udp://…) likewise',
+  '--webview <url>           the webview (business) domains wanted',
+  'A list given replaces that list on every merchant; a list not given is left alone.',
+  '--all | --app <id>… | --app-file <file> | --q <text>   the merchants, as for `rollout create`',
+];
+
+const plan: Command = {
+  ...common,
+  name: 'plan',
+  summary: 'show what a domain policy would change, per merchant (dry run: nothing changes)',
+  help: listHelp,
+  async run({ values, api, out }) {
+    const body = { ...(await policyOf(values)), dryRun: true };
+    const items: DriftItem[] = [];
+    const totals = { targets: 0, inSync: 0, drifting: 0, unreadable: 0 };
+    let cursor: string | null | undefined;
+    do {
+      const page = await post(() => api.post<DriftReport>(PATH, { ...body, limit: 500, ...(cursor ? { cursor } : {}) }));
+      items.push(...(page.items ?? []));
+      totals.targets = page.summary?.targets ?? items.length;
+      totals.inSync += page.summary?.inSync ?? 0;
+      totals.drifting += page.summary?.drifting ?? 0;
+      totals.unreadable += page.summary?.unreadable ?? 0;
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (out.json) return out.data({ items, summary: totals });
+    const rows = diffRows(items);
+    if (rows.length > 0) for (const line of table(['APP', '±', 'LIST', 'DOMAIN'], rows)) out.line(line);
+    out.line(`${totals.targets} merchant(s): ${totals.inSync} in sync · ${totals.drifting} would change · ${totals.unreadable} unreadable (dry run: nothing changed)`);
+  },
+};
+
+const apply: Command = {
+  ...common,
+  options: {
+    ...common.options,
+    waves: { type: 'string' },
+    'max-failure-rate': { type: 'string' },
+    concurrency: { type: 'string' },
+    watch: { type: 'boolean' },
+  },
+  name: 'apply',
+  summary: 'apply a domain policy to merchants: a rollout of kind domains (progress, retries, report)',
+  usage: `${common.usage} [--waves <list>] [--max-failure-rate <r>] [--concurrency <n>] [--watch]`,
+  help: [...listHelp, '--waves, --max-failure-rate, --concurrency   as for `rollout create`', '--watch                   then follow it like `rollout watch`'],
+  async run({ values, api, out }) {
+    const body = {
+      ...(await policyOf(values)),
+      dryRun: false,
+      ...(values.waves === undefined ? {} : { waves: parseWaves(String(values.waves)) }),
+      ...(values['max-failure-rate'] === undefined ? {} : { maxFailureRate: failureRate(values) }),
+      ...(values.concurrency === undefined ? {} : { concurrency: intOption(values, 'concurrency', { min: 1, max: 1000 }) }),
+    };
+    const created = await post(() => api.post<RolloutWithProgress>(PATH, body));
+    if (flag(values, 'watch')) {
+      if (!out.json) out.line(`created domain rollout ${created.rollout.id} (${created.progress.total} merchants)`);
+      return watchRollout(api, out, created.rollout.id);
+    }
+    if (out.json) return out.data(created);
+    out.line(`created domain rollout ${created.rollout.id}: ${created.progress.total} merchants in ${created.rollout.waves.length} wave(s)`);
+    for (const line of frame(created).slice(1)) out.line(line);
+    out.line(`follow it: ks-isv rollout watch ${created.rollout.id}`);
+  },
+};
+
+export const domainCommands: Command[] = [plan, apply];

@@ -11,6 +11,8 @@ export function bar(value: number, size: number, width = 10): string {
 /** `released 5 · rejected 1 · failed 0`, then whatever else is non-zero. */
 export function countsText(counts: Counts): string {
   const parts = [`released ${count(counts, 'released')}`, `rejected ${count(counts, 'rejected')}`, `failed ${count(counts, 'failed')}`];
+  // A domain policy's merchants end `applied`.
+  if (count(counts, 'applied') > 0) parts.unshift(`applied ${count(counts, 'applied')}`);
   const inFlight = count(counts, 'uploaded') + count(counts, 'auditing');
   if (inFlight > 0) parts.push(`in flight ${inFlight}`);
   if (count(counts, 'audit_passed') > 0) parts.push(`awaiting release ${count(counts, 'audit_passed')}`);
@@ -25,7 +27,8 @@ function statusText({ rollout }: RolloutWithProgress): string {
 
 export function header(snapshot: RolloutWithProgress): string {
   const { rollout } = snapshot;
-  return `rollout ${rollout.id} · template ${rollout.templateId} v${rollout.userVersion} · ${statusText(snapshot)} · wave ${rollout.currentWave}/${rollout.waves.length}`;
+  const what = rollout.kind === 'domains' ? 'domain policy' : `template ${rollout.templateId} v${rollout.userVersion}`;
+  return `rollout ${rollout.id} · ${what} · ${statusText(snapshot)} · wave ${rollout.currentWave}/${rollout.waves.length}`;
 }
 
 /** The terminal frame: a header, then `wave 1 [██████░░░░] 6/10 released 5 · rejected 1 · failed 0` per wave. */

@@ -24,7 +24,11 @@ const list: Command = {
     });
     if (out.json) return out.data(page);
     if (page.items.length === 0) return out.note('no rollouts');
-    const rows = page.items.map((r) => [r.id, r.status, String(r.templateId), r.userVersion, `${r.currentWave}/${r.waves.length}`, time(r.createdAt), r.userDesc]);
+    const rows = page.items.map((r) =>
+      r.kind === 'domains'
+        ? [r.id, r.status, '-', '-', `${r.currentWave}/${r.waves.length}`, time(r.createdAt), 'domain policy']
+        : [r.id, r.status, String(r.templateId), r.userVersion ?? '', `${r.currentWave}/${r.waves.length}`, time(r.createdAt), r.userDesc ?? ''],
+    );
     for (const line of table(['ID', 'STATUS', 'TEMPLATE', 'VERSION', 'WAVE', 'CREATED', 'DESCRIPTION'], rows)) out.line(line);
     if (page.nextCursor) out.note('(more rollouts: raise --limit)');
   },

@@ -30,7 +30,7 @@ export function parseWaves(text: string): Wave[] {
 }
 
 /** A share from 0 to 1, or a percentage (`20%`). */
-function failureRate(values: OptionValues): number | undefined {
+export function failureRate(values: OptionValues): number | undefined {
   const text = stringOption(values, 'max-failure-rate');
   if (text === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(text);
@@ -60,7 +60,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function targetsOf(values: OptionValues): Promise<Targets> {
+export async function targetsOf(values: OptionValues): Promise<Targets> {
   const appIds = [...listOption(values, 'app')];
   const file = stringOption(values, 'app-file');
   if (file !== undefined) appIds.push(...(await readAppFile(file)));

@@ -3,11 +3,11 @@
 export const ROLLOUT_STATUSES = ['running', 'paused', 'completed', 'aborted', 'rolling_back', 'rolled_back'] as const;
 export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
 
-export const TARGET_STATES = ['pending', 'uploaded', 'auditing', 'audit_passed', 'released', 'rejected', 'failed', 'skipped', 'rolled_back'] as const;
+export const TARGET_STATES = ['pending', 'uploaded', 'auditing', 'audit_passed', 'released', 'rejected', 'failed', 'skipped', 'rolled_back', 'applied'] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
 
 /** States a target does not leave by itself. */
-export const TERMINAL_STATES: readonly TargetState[] = ['released', 'rejected', 'failed', 'skipped', 'rolled_back'];
+export const TERMINAL_STATES: readonly TargetState[] = ['released', 'rejected', 'failed', 'skipped', 'rolled_back', 'applied'];
 /** A rollout in one of these is over: the event stream ends. */
 export const FINISHED_STATUSES: readonly string[] = ['completed', 'aborted', 'rolled_back'];
 
@@ -15,9 +15,11 @@ export type Counts = Partial<Record<string, number>>;
 
 export interface Rollout {
   id: string;
-  templateId: number;
-  userVersion: string;
-  userDesc: string;
+  /** `template` (a version for every merchant) or `domains` (a domain policy; no template fields). Absent on older servers. */
+  kind?: 'template' | 'domains';
+  templateId: number | null;
+  userVersion: string | null;
+  userDesc: string | null;
   status: string;
   autoRelease: boolean;
   maxFailureRate: number;

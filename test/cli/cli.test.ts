@@ -223,30 +223,56 @@ describe('ks-isv CLI', { concurrency: 4 }, () => {
       assert.match(help.stdout, /--no-auto-release/);
     }));
 
-  it('domains plan|apply: exit 4 while the server has no domain-policy API, a diff table when it has', async () => {
+  it('domains plan|apply: exit 4 when the server has no domain-policy API; plan follows the pages; apply starts a rollout', async () => {
     await withApi(async (api) => {
       const run = await cli(api.url, ['domains', 'plan', '--server-request', 'https://api.example.com', '--all']);
       assert.equal(run.code, 4);
-      assert.match(run.stderr, /^error: not available on this server yet \(404 from \/api\/v1\/domain-policies\)$/m);
-      assert.deepEqual(api.requests[0]?.body, { targets: { all: true }, serverDomains: { request: ['https://api.example.com'] }, dryRun: true });
+      assert.match(run.stderr, /^error: not available on this server \(404 from \/api\/v1\/domain-policies\)$/m);
+      assert.deepEqual(api.requests[0]?.body, { targets: { all: true }, serverDomains: { request: ['https://api.example.com'] }, dryRun: true, limit: 500 });
     });
-    const policies: Handler = (req, res) =>
-      json(res, 200, {
-        items: (req.body as { targets: { appIds: string[] } }).targets.appIds.map((appId, index) =>
-          index === 0 ? { appId, add: { request: ['https://api.example.com'], webview: ['https://h5.example.com'] }, remove: { request: ['https://old.example.com'] } } : { appId, add: {}, remove: {} },
-        ),
-      });
+    const pages: Handler = (req, res) => {
+      const body = req.body as { cursor?: string };
+      const summary = { targets: 3, checked: body.cursor ? 1 : 2, inSync: body.cursor ? 0 : 1, drifting: body.cursor ? 0 : 1, unreadable: body.cursor ? 1 : 0, errors: {} };
+      json(res, 200, body.cursor
+        ? { policy: {}, summary, items: [{ appId: 'ks03', inSync: false, error: { code: 'PERMISSION_DENIED', message: 'permission set 2 not granted' } }], nextCursor: null }
+        : {
+          policy: {},
+          summary,
+          items: [
+            { appId: 'ks01', inSync: false, server: { request: { add: ['https://api.example.com'], remove: ['https://old.example.com'] } }, webview: { add: ['https://h5.example.com'], remove: [] }, error: null },
+            { appId: 'ks02', inSync: true, server: { request: { add: [], remove: [] } }, webview: { add: [], remove: [] }, error: null },
+          ],
+          nextCursor: 'ks02',
+        });
+    };
     await withApi(async (api) => {
-      const run = await cli(api.url, ['domains', 'apply', '--server-request', 'https://api.example.com', '--webview', 'https://h5.example.com', '--app', 'ks01', '--app', 'ks02']);
+      const run = await cli(api.url, ['domains', 'plan', '--server-request', 'https://api.example.com', '--webview', 'https://h5.example.com', '--app', 'ks01,ks02', '--app', 'ks03']);
       ok(run);
-      assert.deepEqual(api.requests[0]?.body, {
-        targets: { appIds: ['ks01', 'ks02'] }, serverDomains: { request: ['https://api.example.com'] }, webviewDomains: ['https://h5.example.com'], dryRun: false,
-      });
+      assert.deepEqual(api.requests.map((r) => r.body), [
+        { targets: { appIds: ['ks01', 'ks02', 'ks03'] }, serverDomains: { request: ['https://api.example.com'] }, webviewDomains: ['https://h5.example.com'], dryRun: true, limit: 500 },
+        { targets: { appIds: ['ks01', 'ks02', 'ks03'] }, serverDomains: { request: ['https://api.example.com'] }, webviewDomains: ['https://h5.example.com'], dryRun: true, limit: 500, cursor: 'ks02' },
+      ]);
       assert.match(run.stdout, /ks01\s+\+\s+request\s+https:\/\/api\.example\.com/);
       assert.match(run.stdout, /ks01\s+-\s+request\s+https:\/\/old\.example\.com/);
-      assert.match(run.stdout, /ks02\s+=\s+\(no change\)/);
-      assert.match(run.stdout, /1 of 2 merchant\(s\) changed/);
-    }, { 'POST /api/v1/domain-policies': policies });
+      assert.match(run.stdout, /ks01\s+\+\s+webview\s+https:\/\/h5\.example\.com/);
+      assert.match(run.stdout, /ks02\s+=\s+\(in sync\)/);
+      assert.match(run.stdout, /ks03\s+!\s+PERMISSION_DENIED\s+permission set 2 not granted/);
+      assert.match(run.stdout, /3 merchant\(s\): 1 in sync · 1 would change · 1 unreadable \(dry run: nothing changed\)/);
+    }, { 'POST /api/v1/domain-policies': pages });
+    const created: Handler = (_req, res) => {
+      const answer = snapshot('ro_dom', 'running', [{ size: 2, counts: { pending: 2 } }]);
+      json(res, 201, { ...answer, rollout: { ...answer.rollout, kind: 'domains', templateId: null, userVersion: null, userDesc: null } });
+    };
+    await withApi(async (api) => {
+      const run = await cli(api.url, ['domains', 'apply', '--server-socket', 'wss://ws.example.com', '--webview', 'https://h5.example.com', '--q', 'shop', '--concurrency', '5']);
+      ok(run);
+      assert.deepEqual(api.requests[0]?.body, { targets: { q: 'shop' }, serverDomains: { socket: ['wss://ws.example.com'] }, webviewDomains: ['https://h5.example.com'], dryRun: false, concurrency: 5 });
+      assert.match(run.stdout, /created domain rollout ro_dom: 2 merchants in 1 wave\(s\)/);
+      assert.match(run.stdout, /follow it: ks-isv rollout watch ro_dom/);
+      const usage = await cli(api.url, ['domains', 'apply', '--all']);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /error: give at least one --server-request/);
+    }, { 'POST /api/v1/domain-policies': created });
   });
 
   it('rollout watch prints one line per change when not a TTY: exit 0 completed, 5 aborted or with failures', () =>
@@ -295,6 +321,11 @@ describe('ks-isv CLI', { concurrency: 4 }, () => {
       'wave 1 [██████░░░░] 6/10 released 5 · rejected 1 · failed 0',
       'wave 2 [░░░░░░░░░░] 0/3 released 0 · rejected 0 · failed 0',
     ]);
-    assert.deepEqual(diffRows([{ appId: 'a', add: ['x'], remove: null }, { appId: 'b' }]), [['a', '+', '', 'x'], ['b', '=', '', '(no change)']]);
+    assert.deepEqual(diffRows([{ appId: 'a', server: { udp: { add: ['udp://x.example.com'], remove: [] } }, webview: null }, { appId: 'b', inSync: true }]), [
+      ['a', '+', 'udp', 'udp://x.example.com'],
+      ['b', '=', '', '(in sync)'],
+    ]);
+    const domains = frame({ ...snapshot('ro_d', 'completed', [{ size: 2, counts: { applied: 1, failed: 1 } as Record<string, number> }]) });
+    assert.deepEqual(domains.slice(1), ['wave 1 [██████████] 2/2 applied 1 · released 0 · rejected 0 · failed 1']);
   });
 });
