@@ -88,15 +88,19 @@ export async function startService(config: ServerConfig, options: StartOptions =
     fetch: countingFetch(metrics, options.fetch ?? ((input, init) => fetch(input, init))),
   });
   const platform = new KuaishouPlatform(client, new TokenManager({ client, store: store.tokenStore, logger }));
-  const registeredDomains = { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains };
-  const merchants = new MerchantService({ store, platform, logger, registeredDomains });
+  const merchants = new MerchantService({
+    store,
+    platform,
+    logger,
+    registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
+  });
   const rollouts = new RolloutService({
     rollouts: store.rollouts,
     merchants: store.merchants,
     auditLog: store.auditLog,
     platform,
     logger,
-    registeredDomains,
+    registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
     // Ext config per merchant arrives with the ext-config part of issue #5; until then uploads send {}.
     extFor: () => Promise.resolve({}),
     ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
