@@ -19,9 +19,10 @@ import type { MerchantRepository } from './ports.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { planWaves, TERMINAL_STATES, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
 import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
+import { selectTargets, type RolloutTargets } from './rollout-targets.ts';
 import { advanceDomainTarget, advanceTarget, rollBackTarget, type StepContext } from './rollout-steps.ts';
 
-export type RolloutTargets = { all: true } | { appIds: string[] } | { status?: 'authorized'; q?: string };
+export type { RolloutTargets } from './rollout-targets.ts';
 
 /** How a batch runs, whatever its kind. */
 export interface BatchSettings {
@@ -68,7 +69,6 @@ export interface RolloutServiceOptions {
 }
 
 const ADVANCING: TargetState[] = ['pending', 'uploaded', 'auditing', 'audit_passed'];
-const MAX_TARGETS = 100_000;
 
 export class RolloutService {
   private readonly owner: string;
@@ -378,29 +378,8 @@ export class RolloutService {
   }
 
   /** The authorized merchants `targets` selects, sorted (unknown or revoked app ids: 400). */
-  async resolveTargets(targets: RolloutTargets): Promise<string[]> {
-    const { merchants } = this.options;
-    if ('all' in targets) return (await merchants.authorizedAppIds()).sort();
-    if ('appIds' in targets) {
-      const unique = [...new Set(targets.appIds)];
-      if (unique.length > MAX_TARGETS) throw invalid(`at most ${MAX_TARGETS} targets`);
-      const problems: string[] = [];
-      for (const appId of unique) {
-        const merchant = await merchants.get(appId);
-        if (!merchant) problems.push(`${appId}: unknown`);
-        else if (merchant.status !== 'authorized') problems.push(`${appId}: not authorized`);
-      }
-      if (problems.length > 0) throw invalid(`some targets cannot be rolled out to: ${problems.slice(0, 5).join('; ')}`, { problems });
-      return unique.sort();
-    }
-    const appIds: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await merchants.list({ status: 'authorized', limit: 500, ...(targets.q ? { q: targets.q } : {}), ...(cursor ? { cursor } : {}) });
-      appIds.push(...page.items.map((m) => m.appId));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && appIds.length <= MAX_TARGETS);
-    return appIds.sort();
+  resolveTargets(targets: RolloutTargets): Promise<string[]> {
+    return selectTargets(this.options.merchants, targets);
   }
 }
 
