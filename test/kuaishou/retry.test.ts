@@ -131,9 +131,12 @@ describe('retries', () => {
   });
 
   test("the caller's abort signal stops the call and is not retried", async () => {
-    fake.on(VERSIONS, { delayMs: 300, ...OK_VERSIONS });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
+    // Abort once the platform has the request (not after a fixed delay, which a loaded machine can beat).
+    fake.on(VERSIONS, () => {
+      setImmediate(() => controller.abort());
+      return { delayMs: 5_000, ...OK_VERSIONS };
+    });
     await assert.rejects(client().getVersions('atoken', { signal: controller.signal }), (error: unknown) => {
       assert.ok(error instanceof TransportError);
       assert.equal(error.aborted, true);
