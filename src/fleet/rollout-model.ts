@@ -95,6 +95,15 @@ export interface RolloutTarget {
   lastErrorCode: string | null;
   lastError: string | null;
   updatedAt: number;
+  /**
+   * Claims of this target in its current state, this one included (a claim adds 1, a change of state resets
+   * it). 1: no earlier claim can have started this state's platform call, so the step may act without
+   * reading the versions first; more: an earlier claim may have (lease expired, crash, error of unknown
+   * outcome), so the step reads first.
+   */
+  stateClaims: number;
+  /** The userVersion an audit push said PASSED for this merchant while the target was auditing. */
+  auditPushed: string | null;
 }
 
 export type StateCounts = Record<TargetState, number>;

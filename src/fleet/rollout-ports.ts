@@ -16,6 +16,8 @@ export interface ClaimRequest {
   maxInFlight: number;
 }
 
+export type RolloutPatch = Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease' | 'failuresAcknowledged'>>;
+
 export interface TargetUpdate {
   state?: TargetState;
   attempts?: number;
@@ -31,7 +33,11 @@ export interface RolloutRepository {
   list(query: { status?: RolloutStatus; limit: number; cursor?: string }): Promise<Page<Rollout>>;
   /** Ids of rollouts some instance should be advancing (running or rolling back). */
   active(): Promise<Rollout[]>;
-  update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease' | 'failuresAcknowledged'>>, at: number): Promise<void>;
+  /**
+   * Applies `patch`. With `ifStatus`, only while the rollout's status is still that one (compare-and-set):
+   * returns whether it applied (false also for an unknown rollout).
+   */
+  update(id: string, patch: RolloutPatch, at: number, ifStatus?: RolloutStatus): Promise<boolean>;
   progress(id: string): Promise<RolloutProgress>;
   /**
    * Atomically takes the lease on up to `limit` due targets (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite:
@@ -50,7 +56,13 @@ export interface RolloutRepository {
   unfinishedElsewhere(appIds: readonly string[], touching?: { code: boolean; domains: boolean }): Promise<{ appId: string; rolloutId: string }[]>;
   /** Makes every unfinished target of a rollout due now (after a resume). */
   wakeRollout(rolloutId: string, at: number): Promise<number>;
-  /** Makes the targets of `appId` in `state` due now (an audit result arrived by push). */
-  wake(appId: string, state: TargetState, at: number): Promise<number>;
+  /**
+   * Makes the targets of `appId` in `states` due now (an audit result arrived by push). With
+   * `passedVersion`, the push said that version passed: targets of rollouts of that userVersion remember it
+   * (`auditPushed`), so their step may release without reading the versions. A push can overtake the step
+   * that submitted (still leased in `pending`/`uploaded`): that step's `finishStep` into `auditing` then
+   * keeps `auditPushed` and makes the target due at once.
+   */
+  wake(appId: string, states: TargetState | readonly TargetState[], at: number, passedVersion?: string): Promise<number>;
   targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>>;
 }

@@ -178,6 +178,8 @@ export class RolloutService {
           lastErrorCode: null,
           lastError: null,
           updatedAt: at,
+          stateClaims: 0,
+          auditPushed: null,
         });
       }
     }
@@ -290,7 +292,7 @@ export class RolloutService {
       if (rollout.status === 'rolling_back' && rollout.kind === 'template') {
         await this.dispatch(rollout, ['released'], 0, (target) => rollBackTarget(this.step, rollout, target));
         const progress = await rollouts.progress(rollout.id);
-        if (progress.byState.released === 0) await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now());
+        if (progress.byState.released === 0) await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now(), 'rolling_back');
         continue;
       }
       await this.gate(rollout);
@@ -309,8 +311,10 @@ export class RolloutService {
     const finished = failed + progress.byState.released + progress.byState.applied;
     if (finished > 0 && failed / finished > rollout.maxFailureRate) {
       const reason = `failure rate ${(failed / finished).toFixed(2)} is past maxFailureRate ${rollout.maxFailureRate} (${failed} of ${finished})`;
-      await rollouts.update(rollout.id, { status: 'paused', pauseReason: reason }, this.now());
-      this.options.logger.warn({ rolloutId: rollout.id, failed, finished }, 'rollout paused itself');
+      // Only a rollout still running pauses: an abort (or an operator's pause) that came first wins.
+      if (await rollouts.update(rollout.id, { status: 'paused', pauseReason: reason }, this.now(), 'running')) {
+        this.options.logger.warn({ rolloutId: rollout.id, failed, finished }, 'rollout paused itself');
+      }
       return;
     }
     const wave = progress.byWave.find((w) => w.wave === rollout.currentWave);
@@ -319,9 +323,9 @@ export class RolloutService {
     if (wave && settled(wave.byState) < wave.size) return;
     const last = rollout.waves.at(-1)?.wave ?? 1;
     if (rollout.currentWave < last) {
-      await rollouts.update(rollout.id, { currentWave: rollout.currentWave + 1 }, this.now());
+      await rollouts.update(rollout.id, { currentWave: rollout.currentWave + 1 }, this.now(), 'running');
     } else if (settled(progress.byState) === progress.total && (rollout.autoRelease || progress.byState.audit_passed === 0)) {
-      await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now());
+      await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now(), 'running');
     }
   }
 
@@ -370,11 +374,17 @@ export class RolloutService {
     return { attempts, state: 'failed', lastErrorCode: code, lastError: message };
   }
 
+  /**
+   * A status change, compare-and-set: it applies only while the status is still the one just read. When
+   * another change got in between (the scheduler pausing or completing the rollout, another instance, an
+   * operator), the rollout is read again and the move re-decided against its new status.
+   */
   private async move(id: string, from: Rollout['status'][], to: Rollout['status'], patch: Partial<Pick<Rollout, 'pauseReason' | 'finishedAt' | 'failuresAcknowledged'>>): Promise<Rollout> {
-    const { rollout } = await this.get(id);
-    if (!from.includes(rollout.status)) throw conflict('rollout_state', `rollout ${id} is ${rollout.status}; it cannot become ${to}`, { status: rollout.status });
-    await this.options.rollouts.update(id, { status: to, ...patch }, this.now());
-    return { ...rollout, status: to, ...patch };
+    for (;;) {
+      const { rollout } = await this.get(id);
+      if (!from.includes(rollout.status)) throw conflict('rollout_state', `rollout ${id} is ${rollout.status}; it cannot become ${to}`, { status: rollout.status });
+      if (await this.options.rollouts.update(id, { status: to, ...patch }, this.now(), rollout.status)) return { ...rollout, status: to, ...patch };
+    }
   }
 
   /** The authorized merchants `targets` selects, sorted (unknown or revoked app ids: 400). */

@@ -1,9 +1,13 @@
 /**
- * One target's next step, idempotent: it reads the merchant's versions first, so a retry, a restart or a
- * second instance never uploads or submits twice.
+ * One target's next step, idempotent. The rule: before REDOING a step, look at the merchant's versions.
+ * A target on its first claim in its state (`stateClaims === 1`) has had no earlier attempt at this state's
+ * platform call, so it acts without reading; any later claim (lease expired after a crash, an error whose
+ * outcome is unknown, a retry) reads the versions first, so a retry, a restart or a second instance never
+ * uploads or submits twice.
  */
 import { FleetError } from './errors.ts';
 import { diffDomains, namesServer, namesWebview, serverDrifts, serverSetLists, webviewDrifts, type CurrentDomains, type DomainDiff } from './domain-policy.ts';
+import { translatePlatformError } from './platform-errors.ts';
 import type { PlatformPort, Versions } from './platform-port.ts';
 import type { DomainPolicySpec, DomainRollout, RolloutTarget, TargetState, TemplateRollout } from './rollout-model.ts';
 import type { TargetUpdate } from './rollout-ports.ts';
@@ -46,8 +50,12 @@ export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, 
     await ctx.beforeCall();
     return platform.getVersions(appId);
   };
-  let current = await versions();
   let state: TargetState = target.state;
+  if (target.stateClaims === 1) {
+    const done = await firstAttempt(ctx, rollout, target);
+    if (done) return done;
+  }
+  let current = await versions();
 
   for (let hops = 0; hops < 6; hops++) {
     const seen = observedState(rollout, current);
@@ -99,6 +107,57 @@ export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, 
     }
   }
   return { state };
+}
+
+/**
+ * The first claim of a target in its state: nobody has started this state's call yet, so it is made without
+ * reading the versions — upload then submit from `pending`, release from `audit_passed` or from `auditing`
+ * when an audit push said this version passed. Returns undefined when only a read can tell (an audit with
+ * no pushed result).
+ */
+async function firstAttempt(ctx: StepContext, rollout: TemplateRollout, target: RolloutTarget): Promise<TargetUpdate | undefined> {
+  const { platform } = ctx;
+  const appId = target.appId;
+  switch (target.state) {
+    case 'pending': {
+      const extJson = await ctx.extFor(appId, rollout.templateId);
+      await ctx.beforeCall();
+      await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
+      return submitFirst(ctx, rollout, appId);
+    }
+    case 'uploaded':
+      return submitFirst(ctx, rollout, appId);
+    case 'auditing':
+      if (target.auditPushed !== rollout.userVersion) return undefined;
+      if (!rollout.autoRelease) return { state: 'audit_passed', nextRunAt: Number.MAX_SAFE_INTEGER, lastError: null, lastErrorCode: null };
+      await ctx.beforeCall();
+      await platform.release(appId);
+      return { state: 'released', lastError: null, lastErrorCode: null };
+    case 'audit_passed':
+      if (!rollout.autoRelease) return { state: 'audit_passed', nextRunAt: Number.MAX_SAFE_INTEGER, lastError: null, lastErrorCode: null };
+      await ctx.beforeCall();
+      await platform.release(appId);
+      return { state: 'released', lastError: null, lastErrorCode: null };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Submits for audit; the result comes by push (it wakes the target), polling the versions is the fallback.
+ * When the platform refuses (e.g. another version of the mini-program is under audit), the read path
+ * decides what to do.
+ */
+async function submitFirst(ctx: StepContext, rollout: TemplateRollout, appId: string): Promise<TargetUpdate | undefined> {
+  await ctx.beforeCall();
+  try {
+    await ctx.platform.submitAudit(appId, { auditNote: `rollout ${rollout.id}` });
+  } catch (error) {
+    const translated = translatePlatformError(error, appId);
+    if (translated instanceof FleetError && translated.type === 'platform_rejected') return undefined;
+    throw error;
+  }
+  return { state: 'auditing', nextRunAt: ctx.now() + ctx.auditPollMs, lastError: null, lastErrorCode: null };
 }
 
 /** Rolls a released target back (A9) when its online version is still this rollout's. */

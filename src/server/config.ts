@@ -26,6 +26,12 @@ export interface ServerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Platform calls per second from this instance for rollouts (KS_RATE_LIMIT_PER_SEC, default 20). */
   rateLimitPerSec: number | undefined;
+  /**
+   * Rollout scheduler timings (ms): how long a claimed target's lease lasts before another instance may
+   * take it over (KS_ROLLOUT_LEASE_MS, default 60000: far longer than one step's calls), and how often an
+   * audit with no push is looked at (KS_ROLLOUT_AUDIT_POLL_MS, default 30000).
+   */
+  rollout: { leaseMs: number | undefined; auditPollMs: number | undefined };
   /** TRUST_PROXY=1: behind a reverse proxy, client addresses come from X-Forwarded-For. */
   trustProxy: boolean;
 }
@@ -92,6 +98,7 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     adminKey: env.KS_ISV_ADMIN_KEY || undefined,
     logLevel,
     rateLimitPerSec: rateLimit(env),
+    rollout: { leaseMs: milliseconds(env, 'KS_ROLLOUT_LEASE_MS', 1000), auditPollMs: milliseconds(env, 'KS_ROLLOUT_AUDIT_POLL_MS', 100) },
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
   };
 }
@@ -101,5 +108,13 @@ function rateLimit(env: Env): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0 || value > 10_000) throw new ConfigError(`KS_RATE_LIMIT_PER_SEC must be a number of calls per second from 1 to 10000 (got "${raw}")`);
+  return value;
+}
+
+function milliseconds(env: Env, name: string, min: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > 86_400_000) throw new ConfigError(`${name} must be a whole number of milliseconds from ${min} to 86400000 (got "${raw}")`);
   return value;
 }

@@ -104,6 +104,8 @@ export async function startService(config: ServerConfig, options: StartOptions =
     // Ext config per merchant arrives with the ext-config part of issue #5; until then uploads send {}.
     extFor: () => Promise.resolve({}),
     ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
+    ...(config.rollout.leaseMs !== undefined ? { leaseMs: config.rollout.leaseMs } : {}),
+    ...(config.rollout.auditPollMs !== undefined ? { auditPollMs: config.rollout.auditPollMs } : {}),
   });
   const pushes = new PushService({
     store,
@@ -113,7 +115,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     onApplied: (event) => {
       if (event.type !== 'auditResult') return;
       store.rollouts
-        .wake(event.appId, 'auditing', Date.now())
+        .wake(event.appId, ['pending', 'uploaded', 'auditing'], Date.now(), event.passed ? event.userVersion : undefined)
         .then((woken) => {
           if (woken > 0) rollouts.kick();
         })

@@ -8,6 +8,7 @@ import type { Database } from './database.ts';
 import * as initial from './migrations/2026-11-25-0001-initial.ts';
 import * as rollouts from './migrations/2026-11-25-0002-rollouts.ts';
 import * as domainPolicies from './migrations/2026-11-25-0004-domain-policies.ts';
+import * as rolloutStepClaims from './migrations/2026-11-25-0005-rollout-step-claims.ts';
 import type { Schema } from './schema.ts';
 
 /** Every migration, by name; names sort by date. Add new ones at the end; never edit a released one. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-0001-initial': initial,
   '2026-11-25-0002-rollouts': rollouts,
   '2026-11-25-0004-domain-policies': domainPolicies,
+  '2026-11-25-0005-rollout-step-claims': rolloutStepClaims,
 };
 
 /** Names of the migrations this build knows, oldest first. */

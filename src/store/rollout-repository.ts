@@ -3,10 +3,10 @@
  * due targets of the same rollouts, so a claim takes its targets' leases atomically and honours the
  * rollout's in-flight cap across instances (see `claim`).
  */
-import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Updateable, type UpdateObject } from 'kysely';
 import type { Page } from '../fleet/model.ts';
 import { emptyCounts, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
-import type { ClaimRequest, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
+import type { ClaimRequest, RolloutPatch, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
 import type { DialectName } from './database.ts';
 import { decodeKeyCursor, toPage } from './paging.ts';
 import type { RolloutTargetsTable, RolloutsTable, Schema } from './schema.ts';
@@ -66,7 +66,8 @@ export class SqlRolloutRepository implements RolloutRepository {
     return rows.map(toRollout);
   }
 
-  async update(id: string, patch: Partial<Pick<Rollout, 'status' | 'currentWave' | 'pauseReason' | 'finishedAt' | 'autoRelease' | 'failuresAcknowledged'>>, at: number): Promise<void> {
+  /** One UPDATE; with `ifStatus` its WHERE also compares the status, so a concurrent change wins or loses whole. */
+  async update(id: string, patch: RolloutPatch, at: number, ifStatus?: RolloutStatus): Promise<boolean> {
     const set: Updateable<RolloutsTable> = { updated_at: at };
     if (patch.status !== undefined) set.status = patch.status;
     if (patch.currentWave !== undefined) set.current_wave = patch.currentWave;
@@ -74,7 +75,13 @@ export class SqlRolloutRepository implements RolloutRepository {
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
     if (patch.autoRelease !== undefined) set.auto_release = patch.autoRelease ? 1 : 0;
     if (patch.failuresAcknowledged !== undefined) set.failures_acknowledged = patch.failuresAcknowledged;
-    await this.db.updateTable('rollouts').set(set).where('id', '=', id).execute();
+    const result = await this.db
+      .updateTable('rollouts')
+      .set(set)
+      .where('id', '=', id)
+      .$if(ifStatus !== undefined, (qb) => qb.where('status', '=', ifStatus!))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /**
@@ -164,18 +171,33 @@ export class SqlRolloutRepository implements RolloutRepository {
       .$if(postgres, (qb) => qb.forUpdate().skipLocked());
     return db
       .updateTable('rollout_targets')
-      .set({ lease_owner: request.owner, lease_until: now + request.leaseMs })
+      .set((eb) => ({ lease_owner: request.owner, lease_until: now + request.leaseMs, state_claims: eb('state_claims', '+', 1) }))
       .where('rollout_id', '=', rolloutId)
-      .where('app_id', 'in', due)
+      // PostgreSQL: `= any(array(subquery))` makes the LIMIT … FOR UPDATE SKIP LOCKED subquery an InitPlan,
+      // run once. As `in (subquery)` the planner may run it again per updated row, each run skipping the
+      // rows it already locked and leasing the next ones: the whole rollout, not `take` targets, got leased.
+      .$if(postgres, (qb) => qb.where(sql<boolean>`app_id = any(array(${due}))`))
+      .$if(!postgres, (qb) => qb.where('app_id', 'in', due))
       .returningAll();
   }
 
   /** Fenced by the lease: applies `update` and clears the lease only while `owner` holds it. */
   async finishStep(rolloutId: string, appId: string, owner: string, update: TargetUpdate, at: number): Promise<boolean> {
-    const set: Updateable<RolloutTargetsTable> = { lease_owner: null, lease_until: null, updated_at: at };
-    if (update.state !== undefined) set.state = update.state;
+    const set: UpdateObject<Schema, 'rollout_targets'> = { lease_owner: null, lease_until: null, updated_at: at };
+    if (update.state !== undefined) {
+      set.state = update.state;
+      // A new state starts its claims (and its wait for an audit push) afresh.
+      set.state_claims = sql<number>`case when state = ${update.state} then state_claims else 0 end`;
+      // Entering `auditing`: a passing push that overtook this step is kept and makes the target due now.
+      if (update.state !== 'auditing') set.audit_pushed = sql<string | null>`case when state = ${update.state} then audit_pushed else null end`;
+    }
     if (update.attempts !== undefined) set.attempts = update.attempts;
-    if (update.nextRunAt !== undefined) set.next_run_at = update.nextRunAt;
+    if (update.nextRunAt !== undefined) {
+      set.next_run_at =
+        update.state === 'auditing'
+          ? sql<number>`case when state <> 'auditing' and audit_pushed is not null then cast(${at} as bigint) else cast(${update.nextRunAt} as bigint) end`
+          : update.nextRunAt;
+    }
     if (update.lastErrorCode !== undefined) set.last_error_code = update.lastErrorCode;
     if (update.lastError !== undefined) set.last_error = update.lastError;
     const result = await this.db
@@ -193,7 +215,7 @@ export class SqlRolloutRepository implements RolloutRepository {
     if (from.length === 0) return 0;
     const result = await this.db
       .updateTable('rollout_targets')
-      .set({ state: to, lease_owner: null, lease_until: null, updated_at: at })
+      .set({ state: to, lease_owner: null, lease_until: null, state_claims: 0, audit_pushed: null, updated_at: at })
       .where('rollout_id', '=', rolloutId)
       .where('state', 'in', from)
       .executeTakeFirst();
@@ -234,12 +256,31 @@ export class SqlRolloutRepository implements RolloutRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async wake(appId: string, state: TargetState, at: number): Promise<number> {
+  async wake(appId: string, states: TargetState | readonly TargetState[], at: number, passedVersion?: string): Promise<number> {
     const result = await this.db
       .updateTable('rollout_targets')
-      .set({ next_run_at: at })
+      .set((eb) => ({
+        next_run_at: at,
+        ...(passedVersion === undefined
+          ? {}
+          : {
+              audit_pushed: eb
+                .case()
+                // Ours: a rollout of that version, and the target is auditing or its step (which may have
+                // submitted) is in flight; a pending target nobody has started cannot have been submitted.
+                .when(
+                  eb.and([
+                    eb.exists(eb.selectFrom('rollouts').select('id').whereRef('rollouts.id', '=', 'rollout_targets.rollout_id').where('user_version', '=', passedVersion)),
+                    eb.or([eb('state', '=', 'auditing'), eb('lease_until', '>', at)]),
+                  ]),
+                )
+                .then(passedVersion)
+                .else(eb.ref('audit_pushed'))
+                .end(),
+            }),
+      }))
       .where('app_id', '=', appId)
-      .where('state', '=', state)
+      .where('state', 'in', typeof states === 'string' ? [states] : states)
       .where('rollout_id', 'in', (eb) => eb.selectFrom('rollouts').select('id').where('status', '=', 'running'))
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
@@ -324,6 +365,8 @@ function toTargetRow(target: RolloutTarget): RolloutTargetsTable {
     last_error_code: target.lastErrorCode,
     last_error: target.lastError,
     updated_at: target.updatedAt,
+    state_claims: target.stateClaims,
+    audit_pushed: target.auditPushed,
   };
 }
 
@@ -340,5 +383,7 @@ function toTarget(row: Selectable<RolloutTargetsTable>): RolloutTarget {
     lastErrorCode: row.last_error_code,
     lastError: row.last_error,
     updatedAt: row.updated_at,
+    stateClaims: Number(row.state_claims),
+    auditPushed: row.audit_pushed,
   };
 }

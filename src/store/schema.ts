@@ -120,6 +120,10 @@ export interface RolloutTargetsTable {
   last_error_code: string | null;
   last_error: string | null;
   updated_at: number;
+  /** Claims in the current state (migration 0005). */
+  state_claims: number;
+  /** The userVersion an audit push said passed (migration 0005). */
+  audit_pushed: string | null;
 }
 
 export interface Schema {

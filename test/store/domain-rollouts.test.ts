@@ -35,7 +35,7 @@ function templateRollout(domains: TemplateRollout['domains'] = null): TemplateRo
 }
 
 function target(rollout: Rollout, appId: string): RolloutTarget {
-  return { rolloutId: rollout.id, appId, wave: 1, state: 'pending', attempts: 0, nextRunAt: T0, leaseOwner: null, leaseUntil: null, lastErrorCode: null, lastError: null, updatedAt: T0 };
+  return { rolloutId: rollout.id, appId, wave: 1, state: 'pending', attempts: 0, nextRunAt: T0, leaseOwner: null, leaseUntil: null, lastErrorCode: null, lastError: null, updatedAt: T0, stateClaims: 0, auditPushed: null };
 }
 
 for (const dialect of dialectTargets()) {

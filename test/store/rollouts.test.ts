@@ -46,6 +46,8 @@ function makeTarget(rolloutId: string, appId: string, overrides: Partial<Rollout
     lastErrorCode: null,
     lastError: null,
     updatedAt: T0,
+    stateClaims: 0,
+    auditPushed: null,
     ...overrides,
   };
 }
@@ -315,10 +317,68 @@ for (const target of dialectTargets()) {
       // An empty update only releases the lease; null clears the last error.
       assert.equal(await store.rollouts.finishStep(rollout.id, appId(1), 'worker-1', {}, T0 + 7), true);
       const [, second] = await allTargets(store, rollout.id);
-      assert.deepEqual(second, { ...makeTarget(rollout.id, appId(1)), updatedAt: T0 + 7 });
+      assert.deepEqual(second, { ...makeTarget(rollout.id, appId(1)), updatedAt: T0 + 7, stateClaims: 1 }, 'still in its state: the claim counts');
       await store.rollouts.claim(claimOf(rollout, { owner: 'worker-3', now: T0 + 100, states: ['uploaded'] }));
       assert.equal(await store.rollouts.finishStep(rollout.id, appId(0), 'worker-3', { lastErrorCode: null, lastError: null }, T0 + 101), true);
-      assert.deepEqual((await allTargets(store, rollout.id))[0], { ...makeTarget(rollout.id, appId(0)), ...update, lastErrorCode: null, lastError: null, updatedAt: T0 + 101 });
+      assert.deepEqual((await allTargets(store, rollout.id))[0], { ...makeTarget(rollout.id, appId(0)), ...update, lastErrorCode: null, lastError: null, updatedAt: T0 + 101, stateClaims: 1 });
+    });
+
+    test('stateClaims: each claim adds one, a change of state starts again at 0; a passing audit push is remembered until then', async () => {
+      const rollout = await seed(store, 1);
+      const claimState = async (owner: string, now: number, states: TargetState[]): Promise<number | undefined> =>
+        (await store.rollouts.claim(claimOf(rollout, { owner, now, states })))[0]?.stateClaims;
+      assert.equal(await claimState('a', T0, ['pending']), 1, 'the first claim in pending');
+      // The lease expires (its holder died): the next claim knows it is not the first.
+      assert.equal(await claimState('b', T0 + 60_001, ['pending']), 2);
+      assert.equal(await store.rollouts.finishStep(rollout.id, appId(0), 'b', { nextRunAt: T0 + 60_001 }, T0 + 60_001), true);
+      assert.equal(await claimState('c', T0 + 60_002, ['pending']), 3, 'a retry in the same state');
+      assert.equal(await store.rollouts.finishStep(rollout.id, appId(0), 'c', { state: 'auditing', nextRunAt: T0 + 60_002 }, T0 + 60_002), true);
+      assert.equal((await allTargets(store, rollout.id))[0]!.stateClaims, 0, 'a new state');
+
+      assert.ok((await store.rollouts.wake(appId(0), 'auditing', T0 + 60_003, '9.9.9')) >= 1);
+      assert.equal((await allTargets(store, rollout.id))[0]!.auditPushed, null, 'a push for another version is not ours');
+      assert.ok((await store.rollouts.wake(appId(0), 'auditing', T0 + 60_003, rollout.userVersion!)) >= 1);
+      const woken = (await store.rollouts.claim(claimOf(rollout, { owner: 'd', now: T0 + 60_003, states: ['auditing'] })))[0];
+      assert.equal(woken?.stateClaims, 1);
+      assert.equal(woken?.auditPushed, rollout.userVersion);
+      assert.equal(await store.rollouts.finishStep(rollout.id, appId(0), 'd', { state: 'released' }, T0 + 60_004), true);
+      assert.deepEqual(
+        (({ state, stateClaims, auditPushed }) => ({ state, stateClaims, auditPushed }))((await allTargets(store, rollout.id))[0]!),
+        { state: 'released', stateClaims: 0, auditPushed: null },
+      );
+    });
+
+    test('claim leases `limit` targets of many, and the database holds exactly those leases', async () => {
+      const rollout = await seed(store, 60);
+      const claimed = await store.rollouts.claim(claimOf(rollout, { wave: 1, limit: 5, maxInFlight: 5, states: ['pending', 'uploaded', 'auditing', 'audit_passed'] }));
+      assert.deepEqual(claimed.map((t) => t.appId), [0, 1, 2, 3, 4].map(appId));
+      assert.equal(await liveLeases(store, rollout.id, T0), 5);
+    });
+
+    test('a passing audit push that overtakes the step that submitted is kept, and the target is due at once', async () => {
+      const rollout = await seed(store, 2);
+      await store.rollouts.claim(claimOf(rollout, { owner: 'w', limit: 1 })); // ks_0000 in flight, ks_0001 not started
+      // (Other suites' rollouts here share the app ids: look at this rollout's targets, not the counts.)
+      await store.rollouts.wake(appId(0), ['pending', 'uploaded', 'auditing'], T0 + 10, rollout.userVersion!);
+      await store.rollouts.wake(appId(1), ['pending', 'uploaded', 'auditing'], T0 + 10, rollout.userVersion!);
+      const [inFlight, idle] = await allTargets(store, rollout.id);
+      assert.equal(inFlight!.auditPushed, rollout.userVersion);
+      assert.equal(idle!.auditPushed, null, 'nobody submitted for a target not started');
+      assert.equal(await store.rollouts.finishStep(rollout.id, appId(0), 'w', { state: 'auditing', nextRunAt: T0 + 30_000 }, T0 + 20), true);
+      const after = (await allTargets(store, rollout.id))[0]!;
+      assert.deepEqual([after.state, after.nextRunAt, after.auditPushed, after.stateClaims], ['auditing', T0 + 20, rollout.userVersion, 0]);
+    });
+
+    test('update with ifStatus is a compare-and-set on the status', async () => {
+      const rollout = await seed(store, 1);
+      assert.equal(await store.rollouts.update(rollout.id, { status: 'aborted', finishedAt: T0 + 1 }, T0 + 1, 'running'), true);
+      assert.equal(await store.rollouts.update(rollout.id, { status: 'paused', pauseReason: 'brake' }, T0 + 2, 'running'), false, 'no longer running');
+      const stored = await store.rollouts.get(rollout.id);
+      assert.equal(stored?.status, 'aborted');
+      assert.equal(stored?.pauseReason, null);
+      assert.equal(stored?.updatedAt, T0 + 1);
+      assert.equal(await store.rollouts.update('ro_unknown', { status: 'paused' }, T0 + 3, 'running'), false);
+      assert.equal(await store.rollouts.update(rollout.id, { currentWave: 2 }, T0 + 4), true, 'without ifStatus: unconditional');
     });
 
     test('transition moves the given states only, clears their leases and fences their holders', async () => {
