@@ -374,11 +374,7 @@ export class RolloutService {
     return { attempts, state: 'failed', lastErrorCode: code, lastError: message };
   }
 
-  /**
-   * A status change, compare-and-set: it applies only while the status is still the one just read. When
-   * another change got in between (the scheduler pausing or completing the rollout, another instance, an
-   * operator), the rollout is read again and the move re-decided against its new status.
-   */
+  /** A status change, compare-and-set on the status just read; when another change got in first, re-decided. */
   private async move(id: string, from: Rollout['status'][], to: Rollout['status'], patch: Partial<Pick<Rollout, 'pauseReason' | 'finishedAt' | 'failuresAcknowledged'>>): Promise<Rollout> {
     for (;;) {
       const { rollout } = await this.get(id);
