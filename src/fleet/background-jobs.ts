@@ -1,6 +1,6 @@
 /**
- * Work nobody asks for: a component ticket on boot, and idle merchants' refresh tokens renewed well inside
- * their 30-day life. Safe on several instances at once (the token lease makes the refresh happen once).
+ * Work nobody asks for: a component ticket on boot, idle merchants' refresh tokens renewed well inside
+ * their 30-day life, and the template library synced on start and periodically. Safe on several instances at once (the token lease makes the refresh happen once).
  */
 import type { Logger } from '../kuaishou/logger.ts';
 import type { PlatformPort } from './platform-port.ts';
@@ -16,11 +16,25 @@ export interface BackgroundJobsOptions {
   renewWithinMs?: number;
   /** How often to look (default hourly). */
   intervalMs?: number;
+  /**
+   * Syncs the template library (on start, then every `templateSyncMs`) and says whether it could; failures
+   * are its own to log. A failed sync (e.g. the first, before the component ticket arrived) is retried
+   * after `templateRetryMs`.
+   */
+  syncTemplates?: () => Promise<boolean>;
+  /** Default every 10 minutes. */
+  templateSyncMs?: number;
+  /** Default 5 s. */
+  templateRetryMs?: number;
 }
 
 export class BackgroundJobs {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private templateTimer: NodeJS.Timeout | undefined;
+  private templateRetry: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(private readonly options: BackgroundJobsOptions) {}
 
@@ -52,6 +66,7 @@ export class BackgroundJobs {
   }
 
   start(): void {
+    this.stopped = false;
     const tick = (): void => {
       this.running ??= this.keepMerchantsAlive()
         .then(() => undefined)
@@ -59,10 +74,32 @@ export class BackgroundJobs {
     };
     this.timer = setInterval(tick, this.options.intervalMs ?? 3_600_000);
     this.timer.unref();
+    const { syncTemplates } = this.options;
+    if (syncTemplates) {
+      const sync = (): void => {
+        if (this.stopped) return;
+        this.syncing ??= syncTemplates()
+          .then((synced) => {
+            clearTimeout(this.templateRetry);
+            if (!synced && !this.stopped) {
+              this.templateRetry = setTimeout(sync, this.options.templateRetryMs ?? 5_000);
+              this.templateRetry.unref();
+            }
+          })
+          .finally(() => (this.syncing = undefined));
+      };
+      sync();
+      this.templateTimer = setInterval(sync, this.options.templateSyncMs ?? 600_000);
+      this.templateTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopped = true;
+    clearInterval(this.templateTimer);
+    clearTimeout(this.templateRetry);
     await this.running;
+    await this.syncing;
   }
 }

@@ -8,7 +8,7 @@ import { recordAction, type Actor } from './audit-trail.ts';
 import { FleetError, notFound } from './errors.ts';
 import type { AuditLogEntry, CapabilityName, CapabilityRecord, CapabilityStatusName, Merchant, Page } from './model.ts';
 import { onPlatform } from './platform-errors.ts';
-import type { Capability, PlatformPort, QrCode, ServerDomains, ServerDomainsChange, Template, UploadCodeInput, Versions, WebviewDomainsChange } from './platform-port.ts';
+import type { Capability, PlatformPort, QrCode, ServerDomains, ServerDomainsChange, UploadCodeInput, Versions, WebviewDomainsChange } from './platform-port.ts';
 import type { AuditLogQuery, MerchantListQuery, Store } from './ports.ts';
 import { checkServerDomains, checkWebviewDomains, type RegisteredDomains } from './domain-rules.ts';
 
@@ -68,10 +68,6 @@ export class MerchantService {
 
   auditLog(query: AuditLogQuery): Promise<Page<AuditLogEntry>> {
     return this.store.auditLog.list(query);
-  }
-
-  templates(): Promise<Template[]> {
-    return onPlatform(() => this.platform.listTemplates());
   }
 
   // ---- Authorization ---------------------------------------------------------------------------------

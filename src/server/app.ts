@@ -17,6 +17,7 @@ import { merchantRoutes } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { systemRoutes } from './routes/system.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 
 export const API_BODY_LIMIT = 1024 * 1024;
@@ -89,6 +90,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   adminRoutes(app, ctx);
   rolloutRoutes(app, ctx.rollouts);
   domainPolicyRoutes(app, ctx.domainPolicies);
+  templateRoutes(app, ctx);
   await callbackRoutes(app, ctx);
   return app;
 }

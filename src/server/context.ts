@@ -1,9 +1,11 @@
 import type { DomainPolicyService } from '../fleet/domain-policy-service.ts';
+import type { ExtService } from '../fleet/ext-service.ts';
 import type { Actor, MerchantService } from '../fleet/merchant-service.ts';
 import type { Role } from '../fleet/model.ts';
 import type { Store } from '../fleet/ports.ts';
 import type { PushService } from '../fleet/push-service.ts';
 import type { RolloutService } from '../fleet/rollout-service.ts';
+import type { TemplateService } from '../fleet/template-service.ts';
 import type { PushKeys } from '../kuaishou/index.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -13,6 +15,8 @@ export interface ServerContext {
   pushes: PushService;
   rollouts: RolloutService;
   domainPolicies: DomainPolicyService;
+  templates: TemplateService;
+  ext: ExtService;
   store: Store;
   pushKeys: PushKeys;
   metrics: Metrics;

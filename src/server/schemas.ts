@@ -110,7 +110,8 @@ export const UploadBody = Type.Object({
   templateId: Type.Integer({ minimum: 0 }),
   userVersion: Type.String({ minLength: 1, maxLength: 64 }),
   userDesc: Type.String({ maxLength: 1024, default: '' }),
-  extJson: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String({ maxLength: 512 * 1024 })]),
+  /** Left out: the merchant's effective ext for this template (defaults merged with its overrides). */
+  extJson: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String({ maxLength: 512 * 1024 })])),
 });
 
 export const AuditBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 1024 })) });
@@ -168,7 +169,14 @@ export const AuditLogEntrySchema = Type.Object(
 );
 
 export const TemplateSchema = Type.Object(
-  { templateId: Type.Number(), userVersion: Type.String(), userDesc: Type.String(), createdAt: Type.Number() },
+  {
+    templateId: Type.Number(),
+    userVersion: Type.String(),
+    userDesc: Type.String(),
+    createdAt: Type.Number(),
+    /** When a sync last saw it on the platform. */
+    syncedAt: Type.Number(),
+  },
   { $id: 'Template' },
 );
 

@@ -6,9 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { BackgroundJobs } from '../fleet/background-jobs.ts';
 import { DomainPolicyService } from '../fleet/domain-policy-service.ts';
+import { ExtService } from '../fleet/ext-service.ts';
 import { MerchantService } from '../fleet/merchant-service.ts';
 import { PushService } from '../fleet/push-service.ts';
 import { RolloutService } from '../fleet/rollout-service.ts';
+import { TemplateService } from '../fleet/template-service.ts';
 import { ENDPOINTS, KuaishouClient, KuaishouPlatform, redact, TokenManager, type FetchLike } from '../kuaishou/index.ts';
 import { loadSecretKey, openStore, type SqlStore } from '../store/index.ts';
 import { bootstrapAdminKey } from './api-keys.ts';
@@ -94,6 +96,8 @@ export async function startService(config: ServerConfig, options: StartOptions =
     logger,
     registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
   });
+  const templates = new TemplateService({ templates: store.templates, auditLog: store.auditLog, platform, logger });
+  const ext = new ExtService({ ext: store.ext, merchants: store.merchants, auditLog: store.auditLog, templates });
   const rollouts = new RolloutService({
     rollouts: store.rollouts,
     merchants: store.merchants,
@@ -101,8 +105,8 @@ export async function startService(config: ServerConfig, options: StartOptions =
     platform,
     logger,
     registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
-    // Ext config per merchant arrives with the ext-config part of issue #5; until then uploads send {}.
-    extFor: () => Promise.resolve({}),
+    // Every upload sends the merchant's effective ext (template defaults merged with its overrides).
+    extFor: (appId, templateId) => ext.effectiveExt(appId, templateId),
     ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
     ...(config.rollout.leaseMs !== undefined ? { leaseMs: config.rollout.leaseMs } : {}),
     ...(config.rollout.auditPollMs !== undefined ? { auditPollMs: config.rollout.auditPollMs } : {}),
@@ -123,12 +127,14 @@ export async function startService(config: ServerConfig, options: StartOptions =
         .catch((error: unknown) => logger.warn({ appId: event.appId, error: error instanceof Error ? error.message : String(error) }, 'could not wake rollout targets'));
     },
   });
-  const jobs = new BackgroundJobs({ store, platform, logger });
+  const jobs = new BackgroundJobs({ store, platform, logger, syncTemplates: () => templates.syncQuietly() });
   const ctx: ServerContext = {
     merchants,
     pushes,
     rollouts,
     domainPolicies: new DomainPolicyService({ rollouts, platform, auditLog: store.auditLog }),
+    templates,
+    ext,
     store,
     metrics,
     publicUrl: config.publicUrl,

@@ -12,4 +12,6 @@ export { SqlPushEventRepository } from './push-event-repository.ts';
 export { SqlAuditLogRepository } from './audit-log-repository.ts';
 export { SqlApiKeyRepository } from './api-key-repository.ts';
 export { SqlRolloutRepository } from './rollout-repository.ts';
+export { SqlTemplateRepository } from './template-repository.ts';
+export { SqlExtRepository } from './ext-repository.ts';
 export { joining, transactor, type Transact } from './transact.ts';

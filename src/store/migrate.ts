@@ -7,6 +7,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, typ
 import type { Database } from './database.ts';
 import * as initial from './migrations/2026-11-25-0001-initial.ts';
 import * as rollouts from './migrations/2026-11-25-0002-rollouts.ts';
+import * as templatesExt from './migrations/2026-11-25-0003-templates-ext.ts';
 import * as domainPolicies from './migrations/2026-11-25-0004-domain-policies.ts';
 import * as rolloutStepClaims from './migrations/2026-11-25-0005-rollout-step-claims.ts';
 import type { Schema } from './schema.ts';
@@ -15,6 +16,7 @@ import type { Schema } from './schema.ts';
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-0001-initial': initial,
   '2026-11-25-0002-rollouts': rollouts,
+  '2026-11-25-0003-templates-ext': templatesExt,
   '2026-11-25-0004-domain-policies': domainPolicies,
   '2026-11-25-0005-rollout-step-claims': rolloutStepClaims,
 };

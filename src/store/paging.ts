@@ -12,6 +12,11 @@ export function encodeCursor(position: Position): string {
   return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
 }
 
+/** A cursor's position, not yet checked against what the caller expects. */
+export function decodeCursorPosition(cursor: string): unknown[] {
+  return decodeCursor(cursor);
+}
+
 function decodeCursor(cursor: string): unknown[] {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

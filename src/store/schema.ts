@@ -126,6 +126,43 @@ export interface RolloutTargetsTable {
   audit_pushed: string | null;
 }
 
+export interface TemplatesTable {
+  template_id: number;
+  user_version: string;
+  user_desc: string;
+  /** The platform's creation time. */
+  created_at: number;
+  synced_at: number;
+  removed_at: number | null;
+}
+
+export interface TemplateExtTable {
+  template_id: number;
+  ext_json: string;
+  version: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface MerchantExtTable {
+  app_id: string;
+  template_id: number;
+  overrides_json: string;
+  version: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface ExtHistoryTable {
+  template_id: number;
+  /** '' for the template's defaults. */
+  app_id: string;
+  version: number;
+  document_json: string;
+  actor_key_id: string | null;
+  at: number;
+}
+
 export interface Schema {
   credentials: CredentialsTable;
   leases: LeasesTable;
@@ -137,4 +174,8 @@ export interface Schema {
   versions_cache: VersionsCacheTable;
   rollouts: RolloutsTable;
   rollout_targets: RolloutTargetsTable;
+  templates: TemplatesTable;
+  template_ext: TemplateExtTable;
+  merchant_ext: MerchantExtTable;
+  ext_history: ExtHistoryTable;
 }

@@ -10,11 +10,13 @@ import { SqlCapabilityRepository } from './capability-repository.ts';
 import { openDatabase, type Database, type DialectName, type OpenDatabaseOptions } from './database.ts';
 import { SqlMerchantRepository } from './merchant-repository.ts';
 import { migrateToLatest } from './migrate.ts';
+import { SqlExtRepository } from './ext-repository.ts';
 import { SqlPushEventRepository } from './push-event-repository.ts';
 import { SqlRolloutRepository } from './rollout-repository.ts';
 import type { Schema } from './schema.ts';
 import { SecretBox } from './secret-box.ts';
 import { SqlTokenStore } from './sql-token-store.ts';
+import { SqlTemplateRepository } from './template-repository.ts';
 import { joining, transactor, type Transact } from './transact.ts';
 
 /** Fleet's repositories plus the ones its `Repositories` does not name yet, bound to one transaction. */
@@ -53,6 +55,10 @@ export class SqlStore implements Store {
   readonly apiKeys: SqlApiKeyRepository;
   /** Rollouts and their targets (fleet's `RolloutRepository`). */
   readonly rollouts: SqlRolloutRepository;
+  /** The platform's template library as last synced (fleet's `TemplateRepository`). */
+  readonly templates: SqlTemplateRepository;
+  /** Ext defaults, overrides and their history (fleet's `ExtRepository`). */
+  readonly ext: SqlExtRepository;
   /** The `TokenStore` to give `KuaishouPlatform`/`TokenManager`: shared by every instance on this database. */
   readonly tokenStore: SqlTokenStore;
   private readonly transact: Transact;
@@ -72,6 +78,8 @@ export class SqlStore implements Store {
     this.tokenStore = new SqlTokenStore(database.db, box, now);
     this.transact = transactor(database.db, database.dialect);
     this.rollouts = new SqlRolloutRepository(database.db, database.dialect, this.transact);
+    this.templates = new SqlTemplateRepository(database.db, this.transact);
+    this.ext = new SqlExtRepository(database.db, this.transact);
   }
 
   /**

@@ -58,6 +58,8 @@ export async function revokeMerchant(stack: Stack, appId: string): Promise<void>
 
 export interface SandboxVersion {
   user_version: string;
+  /** The ext JSON text the upload sent. */
+  ext_json?: string | null;
   status?: string;
   rollback?: { can_rollback: boolean; last_version?: string };
 }

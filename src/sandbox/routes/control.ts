@@ -108,7 +108,12 @@ export function controlRoutes(app: FastifyInstance, runtime: SandboxRuntime): vo
           name: mini.name,
           authorized: mini.authorization !== undefined,
           permissions: mini.authorization?.permissions ?? [],
-          versions: { dev: versions.latest ?? null, audit: versions.audit ?? null, online: versions.current ?? null },
+          // With each version's ext_json, so tests can see what an upload sent.
+          versions: {
+            dev: versions.latest ? { ...versions.latest, ext_json: mini.dev?.extJson ?? null } : null,
+            audit: versions.audit ? { ...versions.audit, ext_json: mini.audit?.extJson ?? null } : null,
+            online: versions.current ? { ...versions.current, ext_json: mini.online?.extJson ?? null } : null,
+          },
           serverDomains: mini.serverDomains,
           webviewDomains: mini.webviewDomains,
           capabilities: mini.capabilities,

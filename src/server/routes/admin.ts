@@ -1,4 +1,4 @@
-/** Keys, templates, the audit log and received pushes. */
+/** Keys, the audit log and received pushes. */
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../fleet/errors.ts';
@@ -11,11 +11,6 @@ const Cursor = Type.Union([Type.String(), Type.Null()]);
 export function adminRoutes(root: FastifyInstance, ctx: ServerContext): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = ctx;
-
-  app.get('/api/v1/templates', {
-    config: { access: 'viewer' },
-    schema: { tags: ['templates'], summary: "The component's template library", response: { 200: Type.Object({ items: Type.Array(Type.Ref('Template')) }), ...errorResponses } },
-  }, async () => ({ items: await ctx.merchants.templates() }));
 
   app.get('/api/v1/audit-log', {
     config: { access: 'viewer' },

@@ -74,7 +74,9 @@ export function operationRoutes(root: FastifyInstance, ctx: ServerContext): void
         throw invalid('extJson must be a JSON object (or its JSON text)');
       }
     }
-    await m.uploadCode(actorOf(request), request.params.appId, { templateId, userVersion, userDesc, extJson });
+    const { appId } = request.params;
+    const ext = extJson ?? (await ctx.ext.effectiveExt(appId, templateId));
+    await m.uploadCode(actorOf(request), appId, { templateId, userVersion, userDesc, extJson: ext });
     return ok;
   });
 
