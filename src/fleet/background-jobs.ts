@@ -18,23 +18,22 @@ export interface BackgroundJobsOptions {
   intervalMs?: number;
   /**
    * Syncs the template library (on start, then every `templateSyncMs`) and says whether it could; failures
-   * are its own to log. A failed sync (e.g. the first, before the component ticket arrived) is retried
-   * after `templateRetryMs`.
+   * are its own to log. A failed sync (e.g. the first, before the component ticket arrived) is tried again
+   * by `ticketArrived`.
    */
   syncTemplates?: () => Promise<boolean>;
   /** Default every 10 minutes. */
   templateSyncMs?: number;
-  /** Default 5 s. */
-  templateRetryMs?: number;
 }
 
 export class BackgroundJobs {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private templateTimer: NodeJS.Timeout | undefined;
-  private templateRetry: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
-  private stopped = false;
+  private templatesSynced = false;
+  private syncAgain = false;
+  private stopped = true;
 
   constructor(private readonly options: BackgroundJobsOptions) {}
 
@@ -74,31 +73,42 @@ export class BackgroundJobs {
     };
     this.timer = setInterval(tick, this.options.intervalMs ?? 3_600_000);
     this.timer.unref();
-    const { syncTemplates } = this.options;
-    if (syncTemplates) {
-      const sync = (): void => {
-        if (this.stopped) return;
-        this.syncing ??= syncTemplates()
-          .then((synced) => {
-            clearTimeout(this.templateRetry);
-            if (!synced && !this.stopped) {
-              this.templateRetry = setTimeout(sync, this.options.templateRetryMs ?? 5_000);
-              this.templateRetry.unref();
-            }
-          })
-          .finally(() => (this.syncing = undefined));
-      };
-      sync();
-      this.templateTimer = setInterval(sync, this.options.templateSyncMs ?? 600_000);
+    if (this.options.syncTemplates) {
+      this.syncTemplatesNow();
+      this.templateTimer = setInterval(() => this.syncTemplatesNow(), this.options.templateSyncMs ?? 600_000);
       this.templateTimer.unref();
     }
+  }
+
+  /** A component ticket arrived: if no template sync succeeded yet (none could without one), sync now. */
+  ticketArrived(): void {
+    if (!this.templatesSynced) this.syncTemplatesNow();
+  }
+
+  private syncTemplatesNow(): void {
+    const { syncTemplates } = this.options;
+    if (!syncTemplates || this.stopped) return;
+    if (this.syncing) {
+      // The running sync may have started before the ticket arrived: run once more after it if it fails.
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = syncTemplates()
+      .then((synced) => {
+        this.templatesSynced ||= synced;
+      })
+      .finally(() => {
+        this.syncing = undefined;
+        const again = this.syncAgain && !this.templatesSynced;
+        this.syncAgain = false;
+        if (again) this.syncTemplatesNow();
+      });
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.stopped = true;
     clearInterval(this.templateTimer);
-    clearTimeout(this.templateRetry);
     await this.running;
     await this.syncing;
   }

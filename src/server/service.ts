@@ -117,6 +117,8 @@ export async function startService(config: ServerConfig, options: StartOptions =
     logger,
     // An audit result wakes the rollout targets waiting for it (polling is only the fallback).
     onApplied: (event) => {
+      // The first ticket makes the boot-time template sync possible.
+      if (event.type === 'ticket') jobs.ticketArrived();
       if (event.type !== 'auditResult') return;
       store.rollouts
         .wake(event.appId, ['pending', 'uploaded', 'auditing'], Date.now(), event.passed ? event.userVersion : undefined)

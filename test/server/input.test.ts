@@ -43,12 +43,19 @@ const BODY_ROUTES: { route: string; path: string; valid: Record<string, unknown>
   { route: 'POST /api/v1/domain-policies', path: '/api/v1/domain-policies', valid: { targets: { appIds: [APP] }, webviewDomains: ['https://h5.example.com'], dryRun: true } },
 ];
 
+/** PUT routes of the ext config, with a valid body each. */
+const EXT_PUTS: { route: string; path: string; valid: Record<string, unknown> }[] = [
+  { route: 'PUT /api/v1/templates/{templateId}/ext', path: '/api/v1/templates/1/ext', valid: { ext: { theme: 'red' }, baseVersion: 0 } },
+  { route: 'PUT /api/v1/merchants/{appId}/ext', path: `${M}/ext`, valid: { templateId: 1, overrides: { shopId: 's1' }, baseVersion: 0 } },
+];
+
 /** POST routes without a body. */
 const BODYLESS_ROUTES: { route: string; path: string }[] = [
   { route: 'POST /api/v1/merchants/{appId}/audit/withdraw', path: `${M}/audit/withdraw` },
   { route: 'POST /api/v1/merchants/{appId}/release', path: `${M}/release` },
   { route: 'POST /api/v1/merchants/{appId}/rollback', path: `${M}/rollback` },
   ...['pause', 'resume', 'abort', 'rollback', 'release'].map((name) => ({ route: `POST /api/v1/rollouts/{id}/${name}`, path: `/api/v1/rollouts/ro_missing/${name}` })),
+  { route: 'POST /api/v1/templates/sync', path: '/api/v1/templates/sync' },
 ];
 
 /** Routes with an {appId} path parameter: [route, method, path after the app id]. */
@@ -67,6 +74,9 @@ const APP_ROUTES: [string, string, string][] = [
   ['POST /api/v1/merchants/{appId}/rollback', 'POST', '/rollback'],
   ['POST /api/v1/merchants/{appId}/capabilities/{capability}', 'POST', '/capabilities/live-mount'],
   ['GET /api/v1/merchants/{appId}/capabilities/{capability}', 'GET', '/capabilities/live-mount'],
+  ['GET /api/v1/merchants/{appId}/ext', 'GET', '/ext'],
+  ['PUT /api/v1/merchants/{appId}/ext', 'PUT', '/ext'],
+  ['GET /api/v1/merchants/{appId}/ext/history', 'GET', '/ext/history'],
 ];
 
 /** App ids no route may accept, as they appear in the URL. */
@@ -113,7 +123,7 @@ function badRequests(): BadRequest[] {
   // Every route with an app id: odd characters, too long, bad percent-encoding.
   for (const [route, method, rest] of APP_ROUTES) {
     for (const [appId, status] of ODD_APP_IDS) {
-      const body = BODY_ROUTES.find((r) => r.route === route)?.valid;
+      const body = [...BODY_ROUTES, ...EXT_PUTS].find((r) => r.route === route)?.valid;
       add(route, `app id ${appId.slice(0, 20)}`, { method, path: `/api/v1/merchants/${appId}${rest}`, ...(body ? { body } : {}), status, code: 'invalid_request' });
     }
   }
@@ -181,7 +191,6 @@ function badRequests(): BadRequest[] {
   for (const [what, body] of [
     ['missing templateId', { userVersion: '2.0.0', extJson: {} }],
     ['missing userVersion', { templateId: 1, extJson: {} }],
-    ['missing extJson', { templateId: 1, userVersion: '2.0.0' }],
     ['templateId text', { ...upload, templateId: 'abc' }],
     ['templateId negative', { ...upload, templateId: -1 }],
     ['templateId fractional', { ...upload, templateId: 1.5 }],
@@ -219,6 +228,56 @@ function badRequests(): BadRequest[] {
   const templates = 'GET /api/v1/templates';
   add(templates, 'a method the route does not have', { method: 'DELETE', path: '/api/v1/templates', status: 404, code: 'not_found' });
   add(templates, 'a body on the collection', { method: 'POST', path: '/api/v1/templates', body: { templateId: 3 }, status: 404, code: 'not_found' });
+
+  // Ext config: the body's shape, the document's limits, unknown templates and merchants.
+  const nested = (depth: number): Record<string, unknown> => (depth <= 1 ? { leaf: 1 } : { level: nested(depth - 1) });
+  for (const { route, path, valid } of EXT_PUTS) {
+    const field = 'ext' in valid ? 'ext' : 'overrides';
+    const put = (what: string, request: { body?: unknown; raw?: string; headers?: Record<string, string> }, status: number, code: string): void =>
+      add(route, what, { method: 'PUT', path, ...request, status, code });
+    put('not JSON', { raw: '{"oops":', headers: JSON_TYPE }, 400, 'invalid_request');
+    put('JSON array body', { body: [valid] }, 400, 'invalid_request');
+    put('prototype pollution', { raw: `{"__proto__":{"admin":true},${JSON.stringify(valid).slice(1)}`, headers: JSON_TYPE }, 400, 'invalid_request');
+    put('text/plain', { raw: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type');
+    put('over 1 MiB', { body: { ...valid, [field]: { padding: long(ONE_MIB + 10) } } }, 413, 'body_too_large');
+    put('missing baseVersion', { body: { ...valid, baseVersion: undefined } }, 400, 'invalid_request');
+    put('baseVersion negative', { body: { ...valid, baseVersion: -1 } }, 400, 'invalid_request');
+    put('baseVersion as text', { body: { ...valid, baseVersion: '0' } }, 400, 'invalid_request');
+    put('an unknown field', { body: { ...valid, version: 1 } }, 400, 'invalid_request');
+    put(`${field} an array`, { body: { ...valid, [field]: [1, 2] } }, 400, 'invalid_request');
+    put(`${field} a string`, { body: { ...valid, [field]: '{"a":1}' } }, 400, 'invalid_request');
+    put(`${field} null`, { body: { ...valid, [field]: null } }, 400, 'invalid_request');
+    put(`${field} over 32 KiB`, { body: { ...valid, [field]: { text: long(33 * 1024) } } }, 400, 'ext_too_large');
+    put(`${field} 11 levels deep`, { body: { ...valid, [field]: nested(11) } }, 400, 'ext_too_deep');
+    put(`${field} with a constructor key`, { body: { ...valid, [field]: { constructor: 1 } } }, 400, 'ext_invalid');
+  }
+  add('PUT /api/v1/templates/{templateId}/ext', 'an unknown template', { method: 'PUT', path: '/api/v1/templates/999/ext', body: EXT_PUTS[0]!.valid, status: 404, code: 'template_not_found' });
+  add('PUT /api/v1/templates/{templateId}/ext', 'templateId text', { method: 'PUT', path: '/api/v1/templates/abc/ext', body: EXT_PUTS[0]!.valid, status: 400, code: 'invalid_request' });
+  add('PUT /api/v1/merchants/{appId}/ext', 'an unknown template', { method: 'PUT', path: `${M}/ext`, body: { ...EXT_PUTS[1]!.valid, templateId: 999 }, status: 404, code: 'template_not_found' });
+  add('PUT /api/v1/merchants/{appId}/ext', 'missing templateId', { method: 'PUT', path: `${M}/ext`, body: { overrides: {}, baseVersion: 0 }, status: 400, code: 'invalid_request' });
+  add('PUT /api/v1/merchants/{appId}/ext', 'an unknown merchant', { method: 'PUT', path: '/api/v1/merchants/ks_nobody/ext', body: EXT_PUTS[1]!.valid, status: 404, code: 'merchant_not_found' });
+  const templateExt = 'GET /api/v1/templates/{templateId}/ext';
+  add(templateExt, 'templateId text', { method: 'GET', path: '/api/v1/templates/abc/ext', status: 400, code: 'invalid_request' });
+  add(templateExt, 'templateId negative', { method: 'GET', path: '/api/v1/templates/-1/ext', status: 400, code: 'invalid_request' });
+  add(templateExt, 'an unknown template', { method: 'GET', path: '/api/v1/templates/999/ext', status: 404, code: 'template_not_found' });
+  add('POST /api/v1/templates/sync', 'GET on the sync route', { method: 'GET', path: '/api/v1/templates/sync', status: 404, code: 'not_found' });
+  for (const [route, rest] of [['GET /api/v1/merchants/{appId}/ext', '/ext'], ['GET /api/v1/merchants/{appId}/ext/history', '/ext/history']] as const) {
+    add(route, 'templateId text', { method: 'GET', path: `${M}${rest}?templateId=abc`, status: 400, code: 'invalid_request' });
+    add(route, 'an unknown template', { method: 'GET', path: `${M}${rest}?templateId=999`, status: 404, code: 'template_not_found' });
+    add(route, 'an unknown merchant', { method: 'GET', path: `/api/v1/merchants/ks_nobody${rest}`, status: 404, code: 'merchant_not_found' });
+  }
+  const history = 'GET /api/v1/merchants/{appId}/ext/history';
+  for (const [query, errorCode] of [
+    ['limit=0', 'invalid_request'],
+    ['limit=201', 'invalid_request'],
+    ['cursor=zzz', 'invalid_cursor'],
+    [`cursor=${base64url(['x'])}`, 'invalid_cursor'],
+    [`cursor=${base64url([0])}`, 'invalid_cursor'],
+    [`cursor=${base64url([1, 2])}`, 'invalid_cursor'],
+    [`cursor=${long(201, 'A')}`, 'invalid_request'],
+  ] as const) {
+    add(history, query.slice(0, 30), { method: 'GET', path: `${M}/ext/history?${query}`, status: 400, code: errorCode });
+  }
 
   for (const [route, path] of [['GET /api/v1/audit-log', '/api/v1/audit-log'], ['GET /api/v1/push-events', '/api/v1/push-events']] as const) {
     for (const [query, errorCode] of [

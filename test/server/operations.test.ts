@@ -461,9 +461,10 @@ for (const dialect of dialectTargets()) {
       assert.ok(log.some((e) => e.action === 'merchant.revoked' && e.actorRole === 'system'));
     });
 
-    test('templates: the sandbox’s template library', async () => {
+    test('templates: the sandbox’s template library, as synced', async () => {
       const added = await stack.sandbox.control('POST', '/templates', { userVersion: '3.0.0', userDesc: '新增外卖' });
       assert.equal(added.status, 201);
+      assert.equal((await stack.api('POST', '/api/v1/templates/sync', { key: stack.keys.operator })).status, 200);
       const answer = await stack.api<{ items: { templateId: number; userVersion: string; userDesc: string; createdAt: number }[] }>('GET', '/api/v1/templates', { key: stack.keys.viewer });
       assert.equal(answer.status, 200);
       const expected = (await sandboxState(stack)).templates;

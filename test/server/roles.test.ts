@@ -37,6 +37,9 @@ const REQUIRED: Record<string, Role> = {
   'POST /api/v1/rollouts/{id}/rollback': 'operator',
   'POST /api/v1/rollouts/{id}/release': 'operator',
   'POST /api/v1/domain-policies': 'operator',
+  'POST /api/v1/templates/sync': 'operator',
+  'PUT /api/v1/templates/{templateId}/ext': 'operator',
+  'PUT /api/v1/merchants/{appId}/ext': 'operator',
 
   'GET /api/v1/merchants': 'viewer',
   'GET /api/v1/merchants/{appId}': 'viewer',
@@ -53,6 +56,9 @@ const REQUIRED: Record<string, Role> = {
   'GET /api/v1/rollouts/{id}': 'viewer',
   'GET /api/v1/rollouts/{id}/targets': 'viewer',
   'GET /api/v1/rollouts/{id}/events': 'viewer',
+  'GET /api/v1/templates/{templateId}/ext': 'viewer',
+  'GET /api/v1/merchants/{appId}/ext': 'viewer',
+  'GET /api/v1/merchants/{appId}/ext/history': 'viewer',
 };
 
 /** A well-formed request body for each route that takes one. */
@@ -66,6 +72,8 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/keys': { name: 'made in a roles test', role: 'viewer' },
   'POST /api/v1/rollouts': { templateId: 1, userVersion: '9.0.0', userDesc: 'roles', targets: { appIds: ['ks0000000000000001'] } },
   'POST /api/v1/domain-policies': { targets: { appIds: ['ks0000000000000001'] }, webviewDomains: ['https://h5.example.com'], dryRun: true },
+  'PUT /api/v1/templates/{templateId}/ext': { ext: { theme: 'roles' }, baseVersion: 0 },
+  'PUT /api/v1/merchants/{appId}/ext': { templateId: 1, overrides: { shopId: 'roles' }, baseVersion: 0 },
 };
 
 interface KeyAnswer {
@@ -97,6 +105,7 @@ for (const dialect of dialectTargets()) {
       const path = template
         .replace('{appId}', APP)
         .replace('{capability}', 'live-mount')
+        .replace('{templateId}', '1')
         .replace('{id}', template.startsWith('/api/v1/rollouts/') ? rolloutId : (options.keyId ?? spareKeyId));
       const body = BODIES[route];
       return stack.api(method, path, { key, ...(body === undefined ? {} : { body }), ...(options.headers ? { headers: options.headers } : {}) });
@@ -121,6 +130,8 @@ for (const dialect of dialectTargets()) {
         .filter(([path]) => path.startsWith('/api/v1/'))
         .flatMap(([path, operations]) => Object.keys(operations).filter((m) => METHODS.includes(m)).map((method) => `${method.toUpperCase()} ${path}`));
       spareKeyId = (await createKey('viewer', 'spare')).id;
+      // The ext routes name a synced template.
+      assert.equal((await stack.api('POST', '/api/v1/templates/sync', { key: stack.keys.operator })).status, 200);
       const rollout = await stack.api<{ rollout: { id: string } }>('POST', '/api/v1/rollouts', { key: stack.keys.operator, body: BODIES['POST /api/v1/rollouts'] });
       assert.equal(rollout.status, 201, JSON.stringify(rollout.json));
       rolloutId = rollout.json.rollout.id;
@@ -192,14 +203,14 @@ for (const dialect of dialectTargets()) {
           refused++;
         }
       }
-      // viewer: 18 mutating routes + GET keys; operator: the 2 key routes + GET keys.
-      assert.equal(refused, 22);
+      // viewer: 21 mutating routes + GET keys; operator: the 2 key routes + GET keys.
+      assert.equal(refused, 25);
       assert.deepEqual(await untouched(), before);
     });
 
     test('read routes are open to a viewer', async () => {
       const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
-      assert.equal(reads.length, 14);
+      assert.equal(reads.length, 17);
       // Something to show on the QR code.
       assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
       for (const route of reads) {
