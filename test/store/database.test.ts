@@ -4,11 +4,13 @@ import { after, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import * as initial from '../../src/store/migrations/2026-11-25-0001-initial.ts';
 import * as rollouts from '../../src/store/migrations/2026-11-25-0002-rollouts.ts';
+import * as templatesExt from '../../src/store/migrations/2026-11-25-0003-templates-ext.ts';
 import { migrateToLatest, migrationNames, openDatabase, openStore, parseDatabaseUrl, type SqlStore } from '../../src/store/index.ts';
 import { dialectTargets, TEST_SECRET_KEY } from './dialects.ts';
 
-const TABLES = ['api_keys', 'audit_log', 'credentials', 'leases', 'merchant_capabilities', 'merchants', 'push_events', 'rollout_targets', 'rollouts', 'versions_cache'];
+const TABLES = ['api_keys', 'audit_log', 'credentials', 'ext_history', 'leases', 'merchant_capabilities', 'merchant_ext', 'merchants', 'push_events', 'rollout_targets', 'rollouts', 'template_ext', 'templates', 'versions_cache'];
 const ROLLOUT_TABLES = ['rollout_targets', 'rollouts'];
+const TEMPLATE_EXT_TABLES = ['ext_history', 'merchant_ext', 'template_ext', 'templates'];
 
 describe('DATABASE_URL', () => {
   test('sqlite paths, memory and postgres URLs with a schema', () => {
@@ -114,12 +116,15 @@ for (const target of dialectTargets()) {
       const store = await target.open(url);
       stores.push(store);
       const db = store.database.db as unknown as Kysely<unknown>;
+      await templatesExt.down(db);
+      assert.deepEqual(await tableNames(store), TABLES.filter((t) => !TEMPLATE_EXT_TABLES.includes(t)));
       await rollouts.down(db);
-      assert.deepEqual(await tableNames(store), TABLES.filter((t) => !ROLLOUT_TABLES.includes(t)));
+      assert.deepEqual(await tableNames(store), TABLES.filter((t) => !ROLLOUT_TABLES.includes(t) && !TEMPLATE_EXT_TABLES.includes(t)));
       await initial.down(db);
       assert.deepEqual(await tableNames(store), []);
       await initial.up(db);
       await rollouts.up(db);
+      await templatesExt.up(db);
       assert.deepEqual(await tableNames(store), TABLES);
     });
 
