@@ -56,7 +56,8 @@ for (const dialect of dialectTargets()) {
     test('no plaintext secret in logs, answers or the database', async () => {
       // Audits are decided by hand: MerchantService.submitAudit notes "auditing" after its platform calls, so
       // an automatic result pushed meanwhile (likely here, every call refreshing tokens) would be overwritten.
-      const s = await startStack(dialect, { sandbox: { component: { auditDelayMs: -1 } } });
+      // Tokens live 1 s from the start: the service takes a component token on boot (the template sync).
+      const s = await startStack(dialect, { sandbox: { component: { auditDelayMs: -1, tokenTtlS: 1 } } });
       stack = s;
       const state = s.sandbox.sandbox.runtime.state;
       const { component } = state;
