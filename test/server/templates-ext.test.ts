@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assertError, auditLog, authorizeMerchant, keyIdOf, sandboxApp } from '../helpers/rest.ts';
+import { waitFor } from '../helpers/sandbox.ts';
 import { startStack, type Stack } from '../helpers/service.ts';
 import { dialectTargets } from '../store/dialects.ts';
 
@@ -73,6 +74,8 @@ for (const dialect of dialectTargets()) {
     });
 
     test('the library is synced from the platform: on demand, and a template added on the sandbox shows after a sync', async () => {
+      // Nobody asked yet: the background jobs synced it once a ticket was there.
+      await waitFor(async () => ((await stack.service.store.templates.list()).length === 2 ? true : undefined), { timeoutMs: 5000, what: 'the boot sync' });
       const first = await stack.api<{ items: TemplateItem[] }>('GET', '/api/v1/templates', { key: stack.keys.viewer });
       assert.equal(first.status, 200);
       assert.deepEqual(first.json.items.map((t) => t.templateId), [1, 2]);
