@@ -40,9 +40,23 @@ export interface CapabilityRepository {
   get(appId: string, capability: CapabilityName): Promise<CapabilityRecord | undefined>;
 }
 
+/**
+ * The database effect of a push that needs nothing but the database, as data: the store applies it with
+ * the event in one atomic unit (on PostgreSQL, one statement).
+ */
+export type PushEffect =
+  | { type: 'lastAudit'; appId: string; audit: LastAudit; at: number }
+  | { type: 'capability'; record: CapabilityRecord };
+
 export interface PushEventRepository {
   /** Inserts the event; false when its msgId is already stored (a resend). */
   insert(event: PushEventRecord): Promise<boolean>;
+  /**
+   * Stores the event and applies `effect` atomically: both or neither. When the msgId is already stored
+   * (a resend), nothing is written and the answer is false. A last audit for a merchant not stored
+   * changes no merchant (the event is still stored).
+   */
+  record(event: PushEventRecord, effect?: PushEffect): Promise<boolean>;
   exists(msgId: string): Promise<boolean>;
   list(query: { limit: number; cursor?: string; eventType?: string }): Promise<Page<PushEventRecord>>;
 }
@@ -69,8 +83,15 @@ export interface ApiKeyRepository {
   count(): Promise<number>;
 }
 
+/** The merchant's tokens as the Kuaishou client stores them (the `TokenStore`), seen from fleet. */
+export interface MerchantTokenRepository {
+  /** Deletes the merchant's stored token pair; nothing when there is none. */
+  forget(appId: string): Promise<void>;
+}
+
 /** The repositories, and a way to run several writes atomically. */
 export interface Repositories {
+  merchantTokens: MerchantTokenRepository;
   merchants: MerchantRepository;
   capabilities: CapabilityRepository;
   pushEvents: PushEventRepository;

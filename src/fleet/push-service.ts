@@ -1,8 +1,10 @@
 /**
- * Applies verified pushes. The event is stored by msgId in the same transaction as its database effect,
- * so a resend (same msgId) is acknowledged with no second effect. Platform calls an event needs (code
- * exchange) happen before that transaction; when they fail transiently, nothing is stored and the push is
- * not acknowledged, so the platform resends it.
+ * Applies verified pushes. The event is stored by msgId in the same atomic unit as its database effect,
+ * so a resend (same msgId) is acknowledged with no second effect. Effects that need only the database
+ * (audit and capability results) are handed to the store as data (`PushEffect`), which applies them with
+ * the event in one statement where it can; the others run as one transaction over the repositories.
+ * Platform calls an event needs (code exchange) happen before; when they fail transiently, nothing is
+ * stored and the push is not acknowledged, so the platform resends it.
  */
 import type { OpenedPush, PushEvent } from '../kuaishou/index.ts';
 import type { Logger } from '../kuaishou/logger.ts';
@@ -10,7 +12,7 @@ import { FleetError } from './errors.ts';
 import type { CapabilityName, LastAudit, PushEventRecord, PushOutcome } from './model.ts';
 import type { PlatformPort } from './platform-port.ts';
 import { translatePlatformError } from './platform-errors.ts';
-import type { Repositories, Store } from './ports.ts';
+import type { PushEffect, Repositories, Store } from './ports.ts';
 
 export type PushResult = 'applied' | 'duplicate' | 'ignored' | 'failed';
 
@@ -22,14 +24,15 @@ const CAPABILITY_NAME: Record<string, CapabilityName> = {
 };
 
 /** Events whose preparation acts beyond the database transaction: platform calls, the token store. */
-const ACTS_OUTSIDE_TRANSACTION: ReadonlySet<PushEvent['type']> = new Set(['ticket', 'authorized', 'authorizationUpdated', 'reauthorizationCode', 'unauthorized']);
-
-type Effect = (tx: Repositories) => Promise<void>;
+const ACTS_OUTSIDE_TRANSACTION: ReadonlySet<PushEvent['type']> = new Set(['ticket', 'authorized', 'authorizationUpdated', 'reauthorizationCode']);
 
 interface Prepared {
   outcome: PushOutcome;
   summary: Record<string, unknown>;
-  effect?: Effect;
+  /** A database-only effect, applied by the store with the event. */
+  effect?: PushEffect;
+  /** An effect over several repositories, run in one transaction with the event's insert. */
+  apply?: (tx: Repositories) => Promise<void>;
   error?: string;
   /**
    * Apply `effect` even when the msgId is already stored: this caller exchanged the code, so it alone
@@ -80,11 +83,15 @@ export class PushService {
       summary: prepared.summary,
       error: prepared.error ?? null,
     };
-    const inserted = await store.transaction(async (tx) => {
-      const fresh = await tx.pushEvents.insert(record);
-      if (fresh || prepared.applyEvenIfStored) await prepared.effect?.(tx);
-      return fresh;
-    });
+    const { apply } = prepared;
+    const inserted =
+      apply === undefined
+        ? await store.pushEvents.record(record, prepared.effect)
+        : await store.transaction(async (tx) => {
+            const fresh = await tx.pushEvents.insert(record);
+            if (fresh || prepared.applyEvenIfStored) await apply(tx);
+            return fresh;
+          });
     if (!inserted) return this.done(push.event, 'duplicate');
     if (prepared.outcome === 'failed') logger.warn({ msgId: push.msgId, event: push.event.type, error: prepared.error }, 'push could not be applied');
     return this.done(push.event, prepared.outcome);
@@ -108,12 +115,13 @@ export class PushService {
       case 'reauthorizationCode':
         return this.exchange(event.appId, event.authorizationCode, event.type, at);
       case 'unauthorized':
-        await platform.tokens.forgetAuthorizer(event.appId);
         return {
           outcome: 'applied',
           summary: {},
-          effect: async (tx) => {
+          // The tokens go with the revocation, in its transaction: a failure keeps both, and the resend retries.
+          apply: async (tx) => {
             const merchant = await tx.merchants.markRevoked(event.appId, at);
+            await tx.merchantTokens.forget(event.appId);
             await tx.auditLog.append(systemEntry(at, 'merchant.revoked', event.appId, { known: merchant !== undefined }));
           },
         };
@@ -122,9 +130,7 @@ export class PushService {
         return {
           outcome: 'applied',
           summary: { userVersion: event.userVersion, passed: event.passed, ...(event.reason ? { reason: event.reason } : {}) },
-          effect: async (tx) => {
-            await tx.merchants.setLastAudit(event.appId, audit); // changes nothing for a merchant we do not know
-          },
+          effect: { type: 'lastAudit', appId: event.appId, audit, at }, // changes nothing for a merchant we do not know
         };
       }
       case 'capabilityResult': {
@@ -132,9 +138,7 @@ export class PushService {
         return {
           outcome: 'applied',
           summary: { capability, status: event.status, ...(event.reason ? { reason: event.reason } : {}) },
-          effect: async (tx) => {
-            await tx.capabilities.upsert({ appId: event.appId, capability, status: event.status, reason: event.reason ?? null, updatedAt: at });
-          },
+          effect: { type: 'capability', record: { appId: event.appId, capability, status: event.status, reason: event.reason ?? null, updatedAt: at } },
         };
       }
       case 'unknown':
@@ -151,7 +155,7 @@ export class PushService {
         outcome: grant.exchangedHere ? 'applied' : 'ignored',
         summary: grant.exchangedHere ? { permissions } : { permissions, reason: 'code already exchanged (authorization redirect or another delivery)' },
         applyEvenIfStored: grant.exchangedHere,
-        effect: async (tx) => {
+        apply: async (tx) => {
           await tx.merchants.upsertAuthorized(grant.appId, permissions, at);
           if (grant.exchangedHere) await tx.auditLog.append(systemEntry(at, 'merchant.authorized', grant.appId, { via: type, permissions }));
         },

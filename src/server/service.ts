@@ -80,7 +80,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
   const secretKey = await loadSecretKey({ env: config.secretKey, keyFile: config.secretKeyFile });
-  const store = await openStore({ url: config.databaseUrl, secretKey });
+  const store = await openStore({ url: config.databaseUrl, secretKey, componentAppId: config.kuaishou.componentAppId });
   const { kuaishou } = config;
   const client = new KuaishouClient({
     componentAppId: kuaishou.componentAppId,

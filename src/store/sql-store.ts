@@ -9,6 +9,7 @@ import { SqlAuditLogRepository } from './audit-log-repository.ts';
 import { SqlCapabilityRepository } from './capability-repository.ts';
 import { openDatabase, type Database, type DialectName, type OpenDatabaseOptions } from './database.ts';
 import { SqlMerchantRepository } from './merchant-repository.ts';
+import { SqlMerchantTokenRepository } from './merchant-token-repository.ts';
 import { migrateToLatest } from './migrate.ts';
 import { SqlExtRepository } from './ext-repository.ts';
 import { SqlPushEventRepository } from './push-event-repository.ts';
@@ -31,6 +32,8 @@ export interface OpenStoreOptions extends OpenDatabaseOptions {
   secretKey: Uint8Array;
   /** Clock for lease expiry and `updated_at` columns (default `Date.now`). */
   now?: () => number;
+  /** The component app whose merchant tokens `merchantTokens` deletes (the service's KS_COMPONENT_APP_ID). */
+  componentAppId?: string;
 }
 
 /** Opens the database, brings its schema up to date, and returns the store over it. */
@@ -43,7 +46,7 @@ export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
     await database.close();
     throw error;
   }
-  return new SqlStore(database, box, options.now);
+  return new SqlStore(database, box, options.now, options.componentAppId);
 }
 
 export class SqlStore implements Store {
@@ -51,6 +54,7 @@ export class SqlStore implements Store {
   readonly merchants: SqlMerchantRepository;
   readonly capabilities: SqlCapabilityRepository;
   readonly pushEvents: SqlPushEventRepository;
+  readonly merchantTokens: SqlMerchantTokenRepository;
   readonly auditLog: SqlAuditLogRepository;
   readonly apiKeys: SqlApiKeyRepository;
   /** Rollouts and their targets (fleet's `RolloutRepository`). */
@@ -68,15 +72,17 @@ export class SqlStore implements Store {
     readonly database: Database,
     box: SecretBox,
     private readonly now: () => number = Date.now,
+    private readonly componentAppId?: string,
   ) {
     this.dialect = database.dialect;
     this.merchants = new SqlMerchantRepository(database.db, now);
     this.capabilities = new SqlCapabilityRepository(database.db);
-    this.pushEvents = new SqlPushEventRepository(database.db);
     this.auditLog = new SqlAuditLogRepository(database.db);
     this.apiKeys = new SqlApiKeyRepository(database.db);
     this.tokenStore = new SqlTokenStore(database.db, box, now);
+    this.merchantTokens = new SqlMerchantTokenRepository(database.db, componentAppId);
     this.transact = transactor(database.db, database.dialect);
+    this.pushEvents = new SqlPushEventRepository(database.db, database.dialect, this.transact);
     this.rollouts = new SqlRolloutRepository(database.db, database.dialect, this.transact);
     this.templates = new SqlTemplateRepository(database.db, this.transact);
     this.ext = new SqlExtRepository(database.db, this.transact);
@@ -105,7 +111,8 @@ export class SqlStore implements Store {
     return {
       merchants: new SqlMerchantRepository(db, this.now),
       capabilities: new SqlCapabilityRepository(db),
-      pushEvents: new SqlPushEventRepository(db),
+      pushEvents: new SqlPushEventRepository(db, this.dialect, joining(db)),
+      merchantTokens: new SqlMerchantTokenRepository(db, this.componentAppId),
       auditLog: new SqlAuditLogRepository(db),
       apiKeys: new SqlApiKeyRepository(db),
       rollouts: new SqlRolloutRepository(db, this.dialect, joining(db)),

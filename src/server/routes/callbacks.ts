@@ -29,8 +29,12 @@ export async function callbackRoutes(app: FastifyInstance, ctx: ServerContext): 
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PUSH_BODY_LIMIT }, (_request, body, next) => next(null, body));
 
+    // Fastify's request lines ("incoming request", "request completed") are at info: a pair per push would
+    // fill the log and cost a share of each push's time. At LOG_LEVEL=info pushes log from warn up (refused
+    // and unapplied pushes still appear; counts are in /metrics); at debug or trace, everything.
+    const logLevel = scope.log.level === 'info' ? { logLevel: 'warn' as const } : {};
     for (const channel of ['auth', 'events'] as const) {
-      scope.post(`/callbacks/${channel}`, { config: { access: 'push' }, schema: { hide: true } }, async (request, reply) => {
+      scope.post(`/callbacks/${channel}`, { ...logLevel, config: { access: 'push' }, schema: { hide: true } }, async (request, reply) => {
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const signature = request.headers[PUSH_SIGNATURE_HEADER];
         let opened;
