@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { credentialKeys, encryptPushMessage, sealPush, signPush, type KnownPushEvent, type PushKeys, type SealablePushEvent, type SealedPush } from '../../src/kuaishou/index.ts';
 import type { PushRecord } from '../../src/sandbox/pushes.ts';
 import { grantedPermissions } from '../../src/sandbox/rules/credentials.ts';
@@ -307,6 +308,39 @@ for (const dialect of dialectTargets()) {
         'release:merchant_not_authorized',
         'merchant.authorized',
       ]);
+    });
+
+    test('UNAUTHORIZED whose transaction fails: nothing changes, the tokens are kept (503); the resend revokes and deletes them', async () => {
+      const [app] = await stack.sandbox.newApps(1);
+      assert.ok(app);
+      await authorizeByPush(app, [1, 2]);
+      assert.ok(await tokensOf(app));
+      // The revocation's last write (its audit entry) fails: the whole unit must roll back, tokens included.
+      const { db } = stack.service.store.database;
+      if (stack.service.store.dialect === 'postgres') {
+        await sql`create function fail_revocation() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`.execute(db);
+        await sql.raw(`create trigger fail_revocation before insert on audit_log for each row when (new.action = 'merchant.revoked' and new.app_id = '${app}') execute function fail_revocation()`).execute(db);
+      } else {
+        await sql.raw(`create trigger fail_revocation before insert on audit_log when new.action = 'merchant.revoked' and new.app_id = '${app}' begin select raise(abort, 'injected failure'); end`).execute(db);
+      }
+      const push = seal({ type: 'unauthorized', appId: app, eventTime: Date.now() });
+      try {
+        const answer = await send('auth', push);
+        assert.equal(answer.status, 503, JSON.stringify(answer.json));
+        assert.equal((answer.json as unknown as ErrorAnswer).error.code, 'push_not_applied');
+      } finally {
+        await sql`drop trigger fail_revocation ${sql.raw(stack.service.store.dialect === 'postgres' ? 'on audit_log' : '')}`.execute(db);
+        if (stack.service.store.dialect === 'postgres') await sql`drop function fail_revocation()`.execute(db);
+      }
+      assert.equal((await rowsOf(push.msgId)).length, 0, 'the event is not stored');
+      assert.equal((await merchant(app)).status, 'authorized');
+      assert.ok(await tokensOf(app), 'the tokens are kept with the merchant still authorized');
+
+      // The platform resends it (it was not acknowledged).
+      acked(await send('auth', push), push.msgId);
+      assert.equal((await merchant(app)).status, 'revoked');
+      assert.equal(await tokensOf(app), undefined);
+      assert.equal((await rowsOf(push.msgId)).length, 1);
     });
 
     test('RE_AUTHORIZATION_CODE: the code is exchanged, lost tokens come back, the merchant stays authorized', async () => {
