@@ -18,7 +18,7 @@ import { operationRoutes } from './routes/operations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { systemRoutes } from './routes/system.ts';
 import { templateRoutes } from './routes/templates.ts';
-import { SHARED_SCHEMAS } from './schemas.ts';
+import { SHARED_SCHEMAS, unrequireOptionalBodies } from './schemas.ts';
 
 export const API_BODY_LIMIT = 1024 * 1024;
 
@@ -78,6 +78,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
+    transformObject: (document) => unrequireOptionalBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });

@@ -31,12 +31,38 @@ export const AppIdParams = Type.Object({ appId: Type.String({ minLength: 1, maxL
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** Marks an `OptionalBody` so that `unrequireOptionalBodies` can find it in the OpenAPI document. */
+const OPTIONAL_BODY = 'x-optional-body';
+
 /**
  * A body that may be left out. Fastify validates a missing body as `null`, so `Type.Optional` (which only
  * means something inside an object) would still demand one. `const: null` rather than `type: 'null'`:
  * type coercion would turn a body of `false`, `0` or `""` into null.
  */
-export const OptionalBody = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Unsafe<null>({ const: null })]);
+export const OptionalBody = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Unsafe<null>({ const: null })], { [OPTIONAL_BODY]: true });
+
+type OpenApiMedia = { schema?: Record<string, unknown> };
+type OpenApiOperation = { requestBody?: { required?: boolean; content?: Record<string, OpenApiMedia> } };
+
+/**
+ * @fastify/swagger declares every body schema `required: true`; an `OptionalBody` is published with
+ * `required: false` (its schema kept: the object, or `null`). Used as the swagger plugin's `transformObject`.
+ */
+export function unrequireOptionalBodies<T extends object>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, OpenApiOperation>> }).paths ?? {};
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      const body = operation.requestBody;
+      for (const media of Object.values(body?.content ?? {})) {
+        if (body === undefined || media.schema?.[OPTIONAL_BODY] !== true) continue;
+        body.required = false;
+        const { [OPTIONAL_BODY]: _marker, ...schema } = media.schema;
+        media.schema = schema;
+      }
+    }
+  }
+  return document;
+}
 
 export const MerchantSchema = Type.Object(
   {

@@ -92,6 +92,8 @@ for (const dialect of dialectTargets()) {
     let spareKeyId = '';
     /** A finished rollout, as the target of /api/v1/rollouts/{id}… */
     let rolloutId = '';
+    /** The OpenAPI document's operations by path and method. */
+    let documented: Record<string, Record<string, { requestBody?: { required?: boolean }; responses?: Record<string, unknown> }>> = {};
 
     const createKey = async (role: Role, name = `${role} key`): Promise<KeyAnswer> => {
       const created = await stack.api<KeyAnswer>('POST', '/api/v1/keys', { key: stack.keys.admin, body: { name, role } });
@@ -100,14 +102,14 @@ for (const dialect of dialectTargets()) {
     };
 
     /** Calls `route` with `key` (null: no Authorization header) and a well-formed request. */
-    const callRoute = (route: string, key: string | null, options: { keyId?: string; headers?: Record<string, string> } = {}): Promise<ApiAnswer> => {
+    const callRoute = (route: string, key: string | null, options: { keyId?: string; headers?: Record<string, string>; noBody?: boolean } = {}): Promise<ApiAnswer> => {
       const [method, template] = route.split(' ') as [string, string];
       const path = template
         .replace('{appId}', APP)
         .replace('{capability}', 'live-mount')
         .replace('{templateId}', '1')
         .replace('{id}', template.startsWith('/api/v1/rollouts/') ? rolloutId : (options.keyId ?? spareKeyId));
-      const body = BODIES[route];
+      const body = options.noBody ? undefined : BODIES[route];
       return stack.api(method, path, { key, ...(body === undefined ? {} : { body }), ...(options.headers ? { headers: options.headers } : {}) });
     };
 
@@ -124,8 +126,9 @@ for (const dialect of dialectTargets()) {
       stack = await startStack(dialect);
       await stack.ready();
       await authorizeMerchant(stack, APP);
-      const spec = await stack.api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json', { key: null });
+      const spec = await stack.api<{ paths: typeof documented }>('GET', '/openapi.json', { key: null });
       assert.equal(spec.status, 200);
+      documented = spec.json.paths;
       routes = Object.entries(spec.json.paths)
         .filter(([path]) => path.startsWith('/api/v1/'))
         .flatMap(([path, operations]) => Object.keys(operations).filter((m) => METHODS.includes(m)).map((method) => `${method.toUpperCase()} ${path}`));
@@ -288,6 +291,27 @@ for (const dialect of dialectTargets()) {
       assert.deepEqual(entries[1]?.summary, { id: created.json.id, role: 'operator', name: 'ci deploy' });
       const logText = JSON.stringify(await auditLog(stack));
       for (const secret of secrets) assert.ok(!logText.includes(secret), 'no key text in the audit log');
+    });
+
+    test('the OpenAPI document says which bodies are required (as the server decides) and that /readyz may answer 503', async () => {
+      const withBody = routes.filter((route) => {
+        const [method, path] = route.split(' ') as [string, string];
+        return documented[path]?.[method.toLowerCase()]?.requestBody !== undefined;
+      });
+      assert.ok(withBody.length >= 10, `routes with a body: ${withBody.join(', ')}`);
+      const optional: string[] = [];
+      for (const route of withBody) {
+        const [method, path] = route.split(' ') as [string, string];
+        const required = documented[path]![method.toLowerCase()]!.requestBody!.required === true;
+        // Last in this suite: a route whose body may be left out really runs (an admin may call them all).
+        const answer = await callRoute(route, stack.keys.admin, { noBody: true });
+        const error = (answer.json as { error?: { code?: string; message?: string } }).error;
+        const refusedForBody = answer.status === 400 && error?.code === 'invalid_request' && (error.message ?? '').startsWith('body');
+        assert.equal(required, refusedForBody, `${route}: documented required=${required}, without a body the server answered ${answer.status} ${JSON.stringify(answer.json)}`);
+        if (!required) optional.push(route);
+      }
+      assert.ok(optional.includes('POST /api/v1/authorizations') && optional.includes('POST /api/v1/merchants/{appId}/audit'), `optional bodies: ${optional.join(', ')}`);
+      assert.deepEqual(Object.keys(documented['/readyz']?.get?.responses ?? {}).sort(), ['200', '503']);
     });
   });
 }
