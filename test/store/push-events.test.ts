@@ -82,6 +82,31 @@ for (const target of dialectTargets()) {
       assert.equal(applied.filter(Boolean).length, 1);
     });
 
+    test('record: the event and its effect in one unit; 20 concurrent deliveries apply the effect once; a resend changes nothing', async () => {
+      await store.merchants.upsertAuthorized('ks_recorded', [1], 5_000);
+      const audit = { userVersion: '2.0.0', state: 'rejected' as const, reason: 'blurry', at: 5_001 };
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.pushEvents.record(pushEvent('msg-record-audit', 5_001 + i, { appId: 'ks_recorded' }), { type: 'lastAudit', appId: 'ks_recorded', audit: { ...audit, at: 5_001 + i }, at: 5_001 + i }),
+        ),
+      );
+      assert.equal(answers.filter(Boolean).length, 1);
+      const merchant = await store.merchants.get('ks_recorded');
+      const winner = answers.indexOf(true);
+      assert.deepEqual(merchant?.lastAudit, { ...audit, at: 5_001 + winner }, 'the effect of the delivery that stored the event, once');
+      assert.equal(merchant?.updatedAt, 5_001 + winner);
+
+      const capability = { appId: 'ks_recorded', capability: 'live-mount' as const, status: 'approved' as const, reason: null, updatedAt: 6_000 };
+      assert.equal(await store.pushEvents.record(pushEvent('msg-record-cap', 6_000), { type: 'capability', record: capability }), true);
+      assert.equal(await store.pushEvents.record(pushEvent('msg-record-cap', 6_001), { type: 'capability', record: { ...capability, status: 'rejected', updatedAt: 6_001 } }), false);
+      assert.deepEqual(await store.capabilities.get('ks_recorded', 'live-mount'), capability);
+      assert.equal(await store.pushEvents.record(pushEvent('msg-record-none', 6_002)), true);
+      assert.equal(await store.pushEvents.record(pushEvent('msg-record-none', 6_003)), false);
+      // A last audit for a merchant never stored: the event is kept, no merchant appears.
+      assert.equal(await store.pushEvents.record(pushEvent('msg-record-stranger', 6_004), { type: 'lastAudit', appId: 'ks_stranger', audit, at: 6_004 }), true);
+      assert.equal(await store.merchants.get('ks_stranger'), undefined);
+    });
+
     test('list: newest first, paged without duplicates or gaps across equal receipt times, filtered by type', async () => {
       const fresh = await target.open(target.fresh().url);
       try {
