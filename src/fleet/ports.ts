@@ -4,6 +4,7 @@
  */
 import type {
   ApiKeyRecord,
+  AuditState,
   AuditLogEntry,
   CapabilityName,
   CapabilityRecord,
@@ -14,10 +15,20 @@ import type {
   PushEventRecord,
 } from './model.ts';
 
+export const MERCHANT_SORTS = ['appId', 'name', 'authorizedAt', 'updatedAt'] as const;
+export type MerchantSort = (typeof MERCHANT_SORTS)[number];
+
 export interface MerchantListQuery {
   status?: MerchantStatus;
   /** Matches the app id or the name (substring, case-insensitive). */
   q?: string;
+  /** The state of the last audit (`none`: never submitted). */
+  auditState?: AuditState | 'none';
+  /** The version last submitted for audit (what a rollout or an operator uploaded). */
+  auditVersion?: string;
+  /** Default `appId`; ties are broken by appId. */
+  sort?: MerchantSort;
+  order?: 'asc' | 'desc';
   limit: number;
   cursor?: string;
 }

@@ -11,6 +11,7 @@ import { registerAuth } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { errorBody, sendError } from './http-errors.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { consoleRoutes } from './console.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
 import { domainPolicyRoutes } from './routes/domain-policies.ts';
 import { merchantRoutes } from './routes/merchants.ts';
@@ -38,6 +39,8 @@ export interface BuildAppOptions {
   publicRateLimit?: number;
   /** TRUST_PROXY: take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: boolean;
+  /** The admin console's built files (default `web/dist`). */
+  consoleDir?: string;
 }
 
 export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
@@ -93,5 +96,6 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   domainPolicyRoutes(app, ctx.domainPolicies);
   templateRoutes(app, ctx);
   await callbackRoutes(app, ctx);
+  consoleRoutes(app, options.consoleDir);
   return app;
 }

@@ -4,6 +4,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { CAPABILITY_NAMES } from '../fleet/model.ts';
+import { MERCHANT_SORTS } from '../fleet/ports.ts';
 
 export const ErrorSchema = Type.Object(
   {
@@ -100,6 +101,10 @@ export const CapabilitySchema = Type.Object(
 export const MerchantListQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('authorized'), Type.Literal('revoked')])),
   q: Type.Optional(Type.String({ maxLength: 100 })),
+  auditState: Type.Optional(Type.Union(['auditing', 'passed', 'rejected', 'withdrawn', 'none'].map((state) => Type.Literal(state)))),
+  auditVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  sort: Type.Optional(Type.Union(MERCHANT_SORTS.map((sort) => Type.Literal(sort)))),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });

@@ -43,6 +43,8 @@ export interface StartOptions {
    * register the push URLs, so the ticket asked for on boot is pushed to a registered URL.
    */
   onListening?: (url: string) => Promise<void> | void;
+  /** The admin console's built files (default `web/dist`). */
+  consoleDir?: string;
 }
 
 const OPERATION_BY_PATH = new Map(Object.entries(ENDPOINTS).map(([operation, endpoint]) => [endpoint.path, operation]));
@@ -144,7 +146,12 @@ export async function startService(config: ServerConfig, options: StartOptions =
   };
   const app = await buildApp(
     ctx,
-    { logger, trustProxy: config.trustProxy, ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}) },
+    {
+      logger,
+      trustProxy: config.trustProxy,
+      ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}),
+      ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    },
   );
   const generatedAdminKey = await bootstrapAdminKey(store.apiKeys, config.adminKey);
   let url = '';

@@ -1,14 +1,25 @@
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { LastAudit, Merchant, MerchantStatus, Page } from '../fleet/model.ts';
 import type { MerchantListQuery, MerchantRepository } from '../fleet/ports.ts';
-import { containsIgnoringCase, decodeKeyCursor, toPage } from './paging.ts';
+import { containsIgnoringCase, decodeKeyCursor, decodeTextKeyCursor, decodeTimeKeyCursor, toPage } from './paging.ts';
 import type { MerchantsTable, Schema } from './schema.ts';
 
 export class SqlMerchantRepository implements MerchantRepository {
+  private readonly postgres: boolean;
+
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  /** A field of the last audit (JSON text): not indexed, a scan over the merchants (see docs/console.md). */
+  private lastAuditField(field: 'state' | 'userVersion'): RawBuilder<string | null> {
+    return this.postgres
+      ? sql<string | null>`(last_audit_json::json ->> ${field})`
+      : sql<string | null>`json_extract(last_audit_json, ${`$.${field}`})`;
+  }
 
   /** A re-authorization clears the revocation and takes `at` as the new authorization time. */
   async upsertAuthorized(appId: string, permissions: number[], at: number): Promise<Merchant> {
@@ -55,13 +66,44 @@ export class SqlMerchantRepository implements MerchantRepository {
     return row && toMerchant(row);
   }
 
+  /**
+   * Keyset pages in any of the sorts (ties broken by appId). Only appId order is served by an index; the
+   * other sorts and the audit filters read every merchant row (fine at 10,000: see bench/console).
+   */
   async list(query: MerchantListQuery): Promise<Page<Merchant>> {
-    let select = this.db.selectFrom('merchants').selectAll().orderBy('app_id').limit(query.limit + 1);
+    const sort = query.sort ?? 'appId';
+    const desc = query.order === 'desc';
+    const direction = desc ? 'desc' : 'asc';
+    const after = desc ? sql.raw('<') : sql.raw('>');
+    let select = this.db.selectFrom('merchants').selectAll().limit(query.limit + 1);
     if (query.status !== undefined) select = select.where('status', '=', query.status);
     const needle = query.q?.trim();
     if (needle) select = select.where((eb) => eb.or([containsIgnoringCase('app_id', needle), containsIgnoringCase('name', needle)]));
-    if (query.cursor !== undefined) select = select.where('app_id', '>', decodeKeyCursor(query.cursor));
-    return toPage(await select.execute(), query.limit, toMerchant, (row) => [row.app_id]);
+    if (query.auditState === 'none') select = select.where('last_audit_json', 'is', null);
+    else if (query.auditState !== undefined) select = select.where(this.lastAuditField('state'), '=', query.auditState);
+    if (query.auditVersion !== undefined) select = select.where(this.lastAuditField('userVersion'), '=', query.auditVersion);
+
+    if (sort === 'appId') {
+      select = select.orderBy('app_id', direction);
+      if (query.cursor !== undefined) select = select.where('app_id', desc ? '<' : '>', decodeKeyCursor(query.cursor));
+      return toPage(await select.execute(), query.limit, toMerchant, (row) => [row.app_id]);
+    }
+    if (sort === 'name') {
+      const name = sql<string>`coalesce(name, '')`;
+      select = select.orderBy(name, direction).orderBy('app_id', direction);
+      if (query.cursor !== undefined) {
+        const [value, key] = decodeTextKeyCursor(query.cursor);
+        select = select.where(sql<boolean>`(coalesce(name, ''), app_id) ${after} (${value}, ${key})`);
+      }
+      return toPage(await select.execute(), query.limit, toMerchant, (row) => [row.name ?? '', row.app_id]);
+    }
+    const column = sort === 'authorizedAt' ? 'authorized_at' : 'updated_at';
+    select = select.orderBy(column, direction).orderBy('app_id', direction);
+    if (query.cursor !== undefined) {
+      const [value, key] = decodeTimeKeyCursor(query.cursor);
+      select = select.where(sql<boolean>`(${sql.ref(column)}, app_id) ${after} (${value}, ${key})`);
+    }
+    return toPage(await select.execute(), query.limit, toMerchant, (row) => [row[column], row.app_id]);
   }
 
   async setLastAudit(appId: string, audit: LastAudit): Promise<void> {

@@ -41,6 +41,13 @@ export function decodeTimeKeyCursor(cursor: string): [number, string] {
   return [at, key];
 }
 
+/** A cursor over a text then a text key: `[text, key]`. */
+export function decodeTextKeyCursor(cursor: string): [string, string] {
+  const [text, key, ...rest] = decodeCursor(cursor);
+  if (typeof text !== 'string' || typeof key !== 'string' || rest.length > 0) throw invalidCursor();
+  return [text, key];
+}
+
 function invalidCursor(): FleetError {
   return new FleetError('invalid_data', 'invalid_cursor', 'the cursor is not one a previous page returned');
 }

@@ -46,6 +46,8 @@ export interface StackOptions {
   sharedSandbox?: SandboxHarness;
   /** Requests per minute per IP on public routes (the service's default: 600). */
   publicRateLimit?: number;
+  /** The admin console's built files (default `web/dist`). */
+  consoleDir?: string;
 }
 
 export async function startStack(dialect: DialectTarget, options: StackOptions = {}): Promise<Stack> {
@@ -76,6 +78,7 @@ export async function startStack(dialect: DialectTarget, options: StackOptions =
   });
   const service = await startService(config, {
     ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}),
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     logger: createLogger('debug', sink),
     // As `npm start` does: the push URLs are registered before the service asks for a ticket on boot, so
     // that ticket is pushed to it (the sandbox pushes 10 ms after start_push_ticket).

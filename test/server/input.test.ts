@@ -149,6 +149,13 @@ function badRequests(): BadRequest[] {
     [`cursor=${base64url([1])}`, 'invalid_cursor'],
     [`cursor=${base64url(['a', 'b'])}`, 'invalid_cursor'],
     [`cursor=${long(201, 'A')}`, 'invalid_request'],
+    ['sort=revenue', 'invalid_request'],
+    ['order=up', 'invalid_request'],
+    ['auditState=lost', 'invalid_request'],
+    ['auditVersion=', 'invalid_request'],
+    [`auditVersion=${long(65)}`, 'invalid_request'],
+    [`sort=name&cursor=${base64url(['ks_a'])}`, 'invalid_cursor'],
+    [`sort=authorizedAt&cursor=${base64url(['x', 'ks_a'])}`, 'invalid_cursor'],
   ] as const) {
     add(merchants, query.slice(0, 30), { method: 'GET', path: `/api/v1/merchants?${query}`, status: 400, code });
   }
@@ -224,6 +231,9 @@ function badRequests(): BadRequest[] {
   }
   add(applyCapability, 'reason 501 characters', { method: 'POST', path: `${M}/capabilities/live-mount`, body: { reason: long(501) }, status: 400, code: 'invalid_request' });
   add(applyCapability, 'reason an array of two', { method: 'POST', path: `${M}/capabilities/live-mount`, body: { reason: ['a', 'b'] }, status: 400, code: 'invalid_request' });
+
+  add('GET /api/v1/me', 'a method the route does not have', { method: 'POST', path: '/api/v1/me', body: { role: 'admin' }, status: 404, code: 'not_found' });
+  add('GET /api/v1/me', 'DELETE is no route', { method: 'DELETE', path: '/api/v1/me?role=admin', status: 404, code: 'not_found' });
 
   const templates = 'GET /api/v1/templates';
   add(templates, 'a method the route does not have', { method: 'DELETE', path: '/api/v1/templates', status: 404, code: 'not_found' });

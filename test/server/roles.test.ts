@@ -52,6 +52,7 @@ const REQUIRED: Record<string, Role> = {
   'GET /api/v1/audit-log': 'viewer',
   'GET /api/v1/push-events': 'viewer',
   'GET /api/v1/keys': 'admin',
+  'GET /api/v1/me': 'viewer',
   'GET /api/v1/rollouts': 'viewer',
   'GET /api/v1/rollouts/{id}': 'viewer',
   'GET /api/v1/rollouts/{id}/targets': 'viewer',
@@ -209,6 +210,14 @@ for (const dialect of dialectTargets()) {
       // viewer: 21 mutating routes + GET keys; operator: the 2 key routes + GET keys.
       assert.equal(refused, 25);
       assert.deepEqual(await untouched(), before);
+    });
+
+    test('GET /api/v1/me tells each key its own id and role', async () => {
+      for (const role of ['viewer', 'operator', 'admin'] as const) {
+        const me = await stack.api('GET', '/api/v1/me', { key: stack.keys[role] });
+        assert.equal(me.status, 200, JSON.stringify(me.json));
+        assert.deepEqual(me.json, { keyId: keyIdOf(stack.keys[role]), role });
+      }
     });
 
     test('read routes are open to a viewer', async () => {

@@ -123,6 +123,59 @@ for (const target of dialectTargets()) {
       }
     });
 
+    test('sorted by name, authorization or update time, either way: keyset pages with ties broken by app id', async () => {
+      const names = ['delta', null, 'alpha', 'charlie', 'alpha', null, 'bravo', 'echo'];
+      const audits = ['passed', 'rejected', undefined, 'passed', 'auditing', undefined, 'withdrawn', 'passed'] as const;
+      for (let i = 0; i < 24; i++) {
+        const appId = `ks_sort_${String(i).padStart(2, '0')}`;
+        clock = 10_000 + (i % 5); // ties on updatedAt
+        await store.merchants.upsertAuthorized(appId, [1], 1_000 + (i % 3) * 10); // ties on authorizedAt
+        await store.merchants.setName(appId, names[i % names.length] ?? null);
+        const state = audits[i % audits.length];
+        if (state) await store.merchants.setLastAudit(appId, { userVersion: i % 2 ? '2.0.0' : '1.0.0', state, at: i });
+      }
+      const all = (await store.merchants.list({ q: 'ks_sort_', limit: 200 })).items;
+      assert.equal(all.length, 24);
+      const keyOf: Record<string, (m: Merchant) => string | number> = {
+        name: (m) => m.name ?? '',
+        authorizedAt: (m) => m.authorizedAt,
+        updatedAt: (m) => m.updatedAt,
+        appId: (m) => m.appId,
+      };
+      for (const sort of ['appId', 'name', 'authorizedAt', 'updatedAt'] as const) {
+        for (const order of ['asc', 'desc'] as const) {
+          const key = keyOf[sort]!;
+          const expected = [...all]
+            .sort((a, b) => {
+              const [x, y] = [key(a), key(b)];
+              const byKey = x < y ? -1 : x > y ? 1 : a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : 0;
+              return order === 'asc' ? byKey : -byKey;
+            })
+            .map((m) => m.appId);
+          const { ids, pages } = await listAll(store, { q: 'ks_sort_', sort, order }, 5);
+          assert.deepEqual(ids, expected, `${sort} ${order}`);
+          assert.equal(pages, 5, `${sort} ${order}: 24 merchants in pages of 5`);
+        }
+      }
+    });
+
+    test('filtered by the last audit state (or none) and version', async () => {
+      const ids = async (query: Omit<MerchantListQuery, 'limit' | 'cursor'>) => (await listAll(store, { q: 'ks_sort_', ...query }, 4)).ids;
+      const passed = await ids({ auditState: 'passed' });
+      assert.deepEqual(passed, ['ks_sort_00', 'ks_sort_03', 'ks_sort_07', 'ks_sort_08', 'ks_sort_11', 'ks_sort_15', 'ks_sort_16', 'ks_sort_19', 'ks_sort_23']);
+      assert.deepEqual(await ids({ auditState: 'none' }), ['ks_sort_02', 'ks_sort_05', 'ks_sort_10', 'ks_sort_13', 'ks_sort_18', 'ks_sort_21']);
+      assert.deepEqual(await ids({ auditState: 'passed', auditVersion: '2.0.0' }), ['ks_sort_03', 'ks_sort_07', 'ks_sort_11', 'ks_sort_15', 'ks_sort_19', 'ks_sort_23']);
+      assert.deepEqual(await ids({ auditState: 'passed', auditVersion: '2.0.0', sort: 'name', order: 'desc' }), ['ks_sort_23', 'ks_sort_15', 'ks_sort_07', 'ks_sort_19', 'ks_sort_11', 'ks_sort_03']);
+      assert.deepEqual(await ids({ auditVersion: '9.9.9' }), []);
+    });
+
+    test('a cursor of another sort is invalid_data', async () => {
+      const byName = await store.merchants.list({ q: 'ks_sort_', sort: 'name', limit: 2 });
+      assert.ok(byName.nextCursor);
+      await assert.rejects(store.merchants.list({ limit: 2, cursor: byName.nextCursor }), (error: unknown) => error instanceof FleetError && error.type === 'invalid_data');
+      await assert.rejects(store.merchants.list({ limit: 2, sort: 'updatedAt', cursor: byName.nextCursor }), (error: unknown) => error instanceof FleetError && error.type === 'invalid_data');
+    });
+
     test('capabilities: upsert, update, list and get', async () => {
       await store.merchants.upsertAuthorized('ks_cap', [1, 4], 1);
       await store.capabilities.upsert({ appId: 'ks_cap', capability: 'phone-number', status: 'applying', reason: null, updatedAt: 1 });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../fleet/errors.ts';
 import { newApiKey } from '../api-keys.ts';
 import { actorOf, type ServerContext } from '../context.ts';
-import { AuditLogQuery, errorResponses, RoleSchema } from '../schemas.ts';
+import { AuditLogQuery, errorResponses, Nullable, RoleSchema } from '../schemas.ts';
 
 const Cursor = Type.Union([Type.String(), Type.Null()]);
 
@@ -40,6 +40,14 @@ export function adminRoutes(root: FastifyInstance, ctx: ServerContext): void {
   }, (request) => {
     const { eventType, limit, cursor } = request.query;
     return store.pushEvents.list({ limit, ...(eventType ? { eventType } : {}), ...(cursor ? { cursor } : {}) });
+  });
+
+  app.get('/api/v1/me', {
+    config: { access: 'viewer' },
+    schema: { tags: ['keys'], summary: 'The calling key: its id and role (what the console may show)', response: { 200: Type.Object({ keyId: Nullable(Type.String()), role: RoleSchema }), ...errorResponses } },
+  }, (request) => {
+    const { keyId, role } = actorOf(request);
+    return { keyId, role };
   });
 
   app.get('/api/v1/keys', {

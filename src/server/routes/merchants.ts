@@ -1,5 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { AuditState } from '../../fleet/model.ts';
 import { actorOf, type ServerContext } from '../context.ts';
 import { AppIdParams, CapabilitySchema, errorResponses, MerchantListQuery, OptionalBody } from '../schemas.ts';
 
@@ -29,14 +30,23 @@ export function merchantRoutes(root: FastifyInstance, ctx: ServerContext): void 
       config: { access: 'viewer' },
       schema: {
         tags: ['merchants'],
-        summary: 'Lists merchants (cursor pagination)',
+        summary: 'Lists merchants: search, filters (status, last audit state and version), sorting, cursor pagination',
         querystring: MerchantListQuery,
         response: { 200: Type.Object({ items: Type.Array(Type.Ref('Merchant')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
       },
     },
     (request) => {
-      const { status, q, limit, cursor } = request.query;
-      return ctx.merchants.list({ limit, ...(status ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
+      const { status, q, auditState, auditVersion, sort, order, limit, cursor } = request.query;
+      return ctx.merchants.list({
+        limit,
+        ...(status ? { status } : {}),
+        ...(q ? { q } : {}),
+        ...(auditState ? { auditState: auditState as AuditState | 'none' } : {}),
+        ...(auditVersion ? { auditVersion } : {}),
+        ...(sort ? { sort } : {}),
+        ...(order ? { order } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
     },
   );
 
