@@ -1,6 +1,5 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AuditState } from '../../fleet/model.ts';
 import { actorOf, type ServerContext } from '../context.ts';
 import { AppIdParams, CapabilitySchema, errorResponses, MerchantListQuery, OptionalBody } from '../schemas.ts';
 
@@ -41,7 +40,7 @@ export function merchantRoutes(root: FastifyInstance, ctx: ServerContext): void 
         limit,
         ...(status ? { status } : {}),
         ...(q ? { q } : {}),
-        ...(auditState ? { auditState: auditState as AuditState | 'none' } : {}),
+        ...(auditState ? { auditState } : {}),
         ...(auditVersion ? { auditVersion } : {}),
         ...(sort ? { sort } : {}),
         ...(order ? { order } : {}),
