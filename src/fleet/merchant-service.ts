@@ -9,7 +9,7 @@ import { FleetError, notFound } from './errors.ts';
 import type { AuditLogEntry, CapabilityName, CapabilityRecord, CapabilityStatusName, Merchant, Page } from './model.ts';
 import { onPlatform } from './platform-errors.ts';
 import type { Capability, PlatformPort, QrCode, ServerDomains, ServerDomainsChange, UploadCodeInput, Versions, WebviewDomainsChange } from './platform-port.ts';
-import type { AuditLogQuery, MerchantListQuery, Store } from './ports.ts';
+import type { AuditLogQuery, MerchantFilter, MerchantListQuery, Store } from './ports.ts';
 import { checkServerDomains, checkWebviewDomains, type RegisteredDomains } from './domain-rules.ts';
 
 export type { Actor } from './audit-trail.ts';
@@ -55,6 +55,10 @@ export class MerchantService {
 
   list(query: MerchantListQuery): Promise<Page<Merchant>> {
     return this.store.merchants.list(query);
+  }
+
+  count(query: MerchantFilter): Promise<number> {
+    return this.store.merchants.count(query);
   }
 
   async get(appId: string): Promise<Merchant> {

@@ -18,6 +18,8 @@ import type {
 export const MERCHANT_SORTS = ['appId', 'name', 'authorizedAt', 'updatedAt'] as const;
 export type MerchantSort = (typeof MERCHANT_SORTS)[number];
 
+export type MerchantFilter = Pick<MerchantListQuery, 'status' | 'q' | 'auditState' | 'auditVersion'>;
+
 export interface MerchantListQuery {
   status?: MerchantStatus;
   /** Matches the app id or the name (substring, case-insensitive). */
@@ -39,6 +41,8 @@ export interface MerchantRepository {
   markRevoked(appId: string, at: number): Promise<Merchant | undefined>;
   get(appId: string): Promise<Merchant | undefined>;
   list(query: MerchantListQuery): Promise<Page<Merchant>>;
+  /** How many merchants the filter matches (a count over the same conditions as `list`). */
+  count(query: MerchantFilter): Promise<number>;
   setLastAudit(appId: string, audit: LastAudit): Promise<void>;
   setName(appId: string, name: string | null): Promise<void>;
   /** Ids of authorized merchants, for background jobs. */

@@ -105,6 +105,8 @@ export const MerchantListQuery = Type.Object({
   auditVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   sort: Type.Optional(Type.Union(MERCHANT_SORTS.map((sort) => Type.Literal(sort)))),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+  /** Also count every merchant the filters match (a second query). */
+  total: Type.Optional(Type.Boolean()),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });

@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { LastAudit, Merchant, MerchantStatus, Page } from '../fleet/model.ts';
-import type { MerchantListQuery, MerchantRepository } from '../fleet/ports.ts';
+import type { MerchantFilter, MerchantListQuery, MerchantRepository } from '../fleet/ports.ts';
 import { containsIgnoringCase, decodeKeyCursor, decodeTextKeyCursor, decodeTimeKeyCursor, toPage } from './paging.ts';
 import type { MerchantsTable, Schema } from './schema.ts';
 
@@ -75,13 +75,7 @@ export class SqlMerchantRepository implements MerchantRepository {
     const desc = query.order === 'desc';
     const direction = desc ? 'desc' : 'asc';
     const after = desc ? sql.raw('<') : sql.raw('>');
-    let select = this.db.selectFrom('merchants').selectAll().limit(query.limit + 1);
-    if (query.status !== undefined) select = select.where('status', '=', query.status);
-    const needle = query.q?.trim();
-    if (needle) select = select.where((eb) => eb.or([containsIgnoringCase('app_id', needle), containsIgnoringCase('name', needle)]));
-    if (query.auditState === 'none') select = select.where('last_audit_json', 'is', null);
-    else if (query.auditState !== undefined) select = select.where(this.lastAuditField('state'), '=', query.auditState);
-    if (query.auditVersion !== undefined) select = select.where(this.lastAuditField('userVersion'), '=', query.auditVersion);
+    let select = this.filtered(query).selectAll().limit(query.limit + 1);
 
     if (sort === 'appId') {
       select = select.orderBy('app_id', direction);
@@ -104,6 +98,22 @@ export class SqlMerchantRepository implements MerchantRepository {
       select = select.where(sql<boolean>`(${sql.ref(column)}, app_id) ${after} (${value}, ${key})`);
     }
     return toPage(await select.execute(), query.limit, toMerchant, (row) => [row[column], row.app_id]);
+  }
+
+  async count(query: MerchantFilter): Promise<number> {
+    const row = await this.filtered(query).select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  private filtered(query: MerchantFilter) {
+    let select = this.db.selectFrom('merchants');
+    if (query.status !== undefined) select = select.where('status', '=', query.status);
+    const needle = query.q?.trim();
+    if (needle) select = select.where((eb) => eb.or([containsIgnoringCase('app_id', needle), containsIgnoringCase('name', needle)]));
+    if (query.auditState === 'none') select = select.where('last_audit_json', 'is', null);
+    else if (query.auditState !== undefined) select = select.where(this.lastAuditField('state'), '=', query.auditState);
+    if (query.auditVersion !== undefined) select = select.where(this.lastAuditField('userVersion'), '=', query.auditVersion);
+    return select;
   }
 
   async setLastAudit(appId: string, audit: LastAudit): Promise<void> {

@@ -150,6 +150,7 @@ function badRequests(): BadRequest[] {
     [`cursor=${base64url(['a', 'b'])}`, 'invalid_cursor'],
     [`cursor=${long(201, 'A')}`, 'invalid_request'],
     ['sort=revenue', 'invalid_request'],
+    ['total=maybe', 'invalid_request'],
     ['order=up', 'invalid_request'],
     ['auditState=lost', 'invalid_request'],
     ['auditVersion=', 'invalid_request'],

@@ -167,6 +167,10 @@ for (const target of dialectTargets()) {
       assert.deepEqual(await ids({ auditState: 'passed', auditVersion: '2.0.0' }), ['ks_sort_03', 'ks_sort_07', 'ks_sort_11', 'ks_sort_15', 'ks_sort_19', 'ks_sort_23']);
       assert.deepEqual(await ids({ auditState: 'passed', auditVersion: '2.0.0', sort: 'name', order: 'desc' }), ['ks_sort_23', 'ks_sort_15', 'ks_sort_07', 'ks_sort_19', 'ks_sort_11', 'ks_sort_03']);
       assert.deepEqual(await ids({ auditVersion: '9.9.9' }), []);
+      assert.equal(await store.merchants.count({ q: 'ks_sort_', auditState: 'passed' }), 9);
+      assert.equal(await store.merchants.count({ q: 'ks_sort_', auditState: 'none' }), 6);
+      assert.equal(await store.merchants.count({ q: 'ks_sort_', auditState: 'passed', auditVersion: '2.0.0' }), 6);
+      assert.equal(await store.merchants.count({ q: 'ks_sort_' }), 24);
     });
 
     test('a cursor of another sort is invalid_data', async () => {

@@ -31,21 +31,22 @@ export function merchantRoutes(root: FastifyInstance, ctx: ServerContext): void 
         tags: ['merchants'],
         summary: 'Lists merchants: search, filters (status, last audit state and version), sorting, cursor pagination',
         querystring: MerchantListQuery,
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref('Merchant')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
+        response: {
+          200: Type.Object({ items: Type.Array(Type.Ref('Merchant')), nextCursor: Type.Union([Type.String(), Type.Null()]), total: Type.Optional(Type.Integer()) }),
+          ...errorResponses,
+        },
       },
     },
-    (request) => {
-      const { status, q, auditState, auditVersion, sort, order, limit, cursor } = request.query;
-      return ctx.merchants.list({
-        limit,
+    async (request) => {
+      const { status, q, auditState, auditVersion, sort, order, limit, cursor, total } = request.query;
+      const filter = {
         ...(status ? { status } : {}),
         ...(q ? { q } : {}),
         ...(auditState ? { auditState } : {}),
         ...(auditVersion ? { auditVersion } : {}),
-        ...(sort ? { sort } : {}),
-        ...(order ? { order } : {}),
-        ...(cursor ? { cursor } : {}),
-      });
+      };
+      const page = await ctx.merchants.list({ ...filter, limit, ...(sort ? { sort } : {}), ...(order ? { order } : {}), ...(cursor ? { cursor } : {}) });
+      return total ? { ...page, total: await ctx.merchants.count(filter) } : page;
     },
   );
 
