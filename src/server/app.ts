@@ -57,9 +57,11 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   // The API speaks JSON only: a text/plain body is refused with 415 instead of failing validation as a string.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  const consoleFiles = consoleRoutes(app, options.consoleDir);
+  app.setNotFoundHandler(async (request, reply) => {
+    if (await consoleFiles.fallback(request, reply)) return reply;
+    return reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
   app.addHook('onResponse', (request, reply, done) => {
     ctx.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
     done();
@@ -96,6 +98,5 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   domainPolicyRoutes(app, ctx.domainPolicies);
   templateRoutes(app, ctx);
   await callbackRoutes(app, ctx);
-  consoleRoutes(app, options.consoleDir);
   return app;
 }

@@ -8,7 +8,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from './http-errors.ts';
 
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -43,43 +42,64 @@ function wantsHtml(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/html');
 }
 
-export function consoleRoutes(app: FastifyInstance, dir: string = DEFAULT_CONSOLE_DIR): void {
+export interface ConsoleFiles {
+  /** For a request no route took: a console file or page if it is one (true: answered). */
+  fallback(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
+}
+
+/**
+ * `/` as a route; every other console file and page through `fallback`, called by the
+ * not-found handler, so the server's own paths keep their JSON 404 (and 414 for over-long parameters).
+ */
+export function consoleRoutes(app: FastifyInstance, dir: string = DEFAULT_CONSOLE_DIR): ConsoleFiles {
   const root = resolve(dir);
 
-  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
-
-  const sendIndex = async (reply: FastifyReply) => {
+  const sendIndex = async (reply: FastifyReply): Promise<void> => {
     let html: Buffer;
     try {
       html = await readFile(join(root, 'index.html'));
     } catch {
-      return reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+      await reply.code(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+      return;
     }
     // index.html names the hashed assets of the current build: always revalidated.
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+    await reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  };
+
+  /** A file of the build (never outside it); false when there is none. */
+  const sendFile = async (path: string, reply: FastifyReply): Promise<boolean> => {
+    const file = resolve(root, `.${path}`);
+    if (!file.startsWith(root + sep) || extname(file) === '') return false;
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) return false;
+    const immutable = path.startsWith('/assets/');
+    await reply
+      .type(CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
+      .header('content-length', String(info.size))
+      .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+      .send(createReadStream(file));
+    return true;
   };
 
   app.get('/', { schema: { hide: true } }, (_request, reply) => sendIndex(reply));
 
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
-    const path = `/${(request.params as { '*': string })['*']}`;
-    if (isServerPath(path)) return notFound(request, reply);
-    const file = resolve(root, `.${path}`);
-    if (file.startsWith(root + sep) && extname(file) !== '') {
-      const info = await stat(file).catch(() => undefined);
-      if (info?.isFile()) {
-        const immutable = path.startsWith('/assets/');
-        return reply
-          .type(CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
-          .header('content-length', String(info.size))
-          .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-          .send(createReadStream(file));
+  return {
+    async fallback(request, reply) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+      let path: string;
+      try {
+        path = decodeURIComponent(request.url.split('?')[0] ?? '/');
+      } catch {
+        return false;
       }
-      return notFound(request, reply);
-    }
-    // A browser navigating to one of the console's own pages (/merchants/ks…): the app routes it.
-    if (request.method === 'GET' && wantsHtml(request)) return sendIndex(reply);
-    return notFound(request, reply);
-  });
+      if (isServerPath(path)) return false;
+      if (await sendFile(path, reply)) return true;
+      // A browser navigating to one of the console's own pages (/merchants/ks…): the app routes it.
+      if (extname(path) === '' && wantsHtml(request)) {
+        await sendIndex(reply);
+        return true;
+      }
+      return false;
+    },
+  };
 }

@@ -222,7 +222,7 @@ for (const dialect of dialectTargets()) {
 
     test('read routes are open to a viewer', async () => {
       const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
-      assert.equal(reads.length, 17);
+      assert.equal(reads.length, 18);
       // Something to show on the QR code.
       assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
       for (const route of reads) {

@@ -1,0 +1,161 @@
+/** The REST API's shapes as the console reads them (see /openapi.json). */
+export type Role = 'viewer' | 'operator' | 'admin';
+export type AuditState = 'auditing' | 'passed' | 'rejected' | 'withdrawn';
+
+export interface Me {
+  keyId: string | null;
+  role: Role;
+}
+
+export interface Merchant {
+  appId: string;
+  name: string | null;
+  status: 'authorized' | 'revoked';
+  permissions: number[];
+  authorizedAt: number;
+  revokedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  lastAudit: { userVersion: string; state: string; reason?: string; at: number } | null;
+}
+
+export interface Capability {
+  appId: string;
+  capability: string;
+  status: string;
+  reason: string | null;
+  updatedAt: number;
+}
+
+export type MerchantDetail = Merchant & { capabilities: Capability[] };
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+interface VersionBase {
+  userVersion: string;
+  userDesc: string;
+  templateId: number;
+}
+
+export interface Versions {
+  dev: (VersionBase & { createdAt: number }) | null;
+  audit: (VersionBase & { status: string; reason?: string; submittedAt: number }) | null;
+  online: (VersionBase & { releasedAt: number; canRollback: boolean; rollbackVersion?: string }) | null;
+}
+
+export const SERVER_DOMAIN_LISTS = ['request', 'socket', 'uploadFile', 'downloadFile', 'udp'] as const;
+export type ServerDomainList = (typeof SERVER_DOMAIN_LISTS)[number];
+export type ServerDomains = Record<ServerDomainList, string[]>;
+
+export const CAPABILITIES = ['short-video-mount', 'live-mount', 'publish-kuaishou', 'phone-number'] as const;
+export type CapabilityName = (typeof CAPABILITIES)[number];
+
+export interface Template {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  createdAt: number;
+}
+
+export interface AuditLogEntry {
+  id: string;
+  at: number;
+  actorKeyId: string | null;
+  actorRole: string | null;
+  action: string;
+  appId: string | null;
+  summary: Record<string, unknown>;
+  result: string;
+  errorCode: string | null;
+}
+
+export type RolloutStatus = 'running' | 'paused' | 'completed' | 'aborted' | 'rolling_back' | 'rolled_back';
+export const ROLLOUT_STATUSES: RolloutStatus[] = ['running', 'paused', 'completed', 'aborted', 'rolling_back', 'rolled_back'];
+export const TARGET_STATES = ['pending', 'uploaded', 'auditing', 'audit_passed', 'released', 'rejected', 'failed', 'skipped', 'rolled_back'] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
+
+export interface Rollout {
+  id: string;
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  status: RolloutStatus;
+  autoRelease: boolean;
+  maxFailureRate: number;
+  failuresAcknowledged: number;
+  concurrency: number;
+  waves: { wave: number; size: number }[];
+  currentWave: number;
+  pauseReason: string | null;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface Progress {
+  total: number;
+  byState: Record<string, number>;
+  byWave: { wave: number; size: number; byState: Record<string, number> }[];
+}
+
+export interface RolloutWithProgress {
+  rollout: Rollout;
+  progress: Progress;
+}
+
+export interface RolloutTarget {
+  appId: string;
+  wave: number;
+  state: string;
+  attempts: number;
+  nextRunAt: number;
+  lastErrorCode: string | null;
+  lastError: string | null;
+  updatedAt: number;
+}
+
+export type RolloutTargets = { all: true } | { appIds: string[] } | { status?: 'authorized'; q?: string };
+export type Wave = { count: number } | { percent: number };
+
+export interface NewRollout {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  targets: RolloutTargets;
+  waves?: Wave[];
+  autoRelease?: boolean;
+  maxFailureRate?: number;
+  concurrency?: number;
+}
+
+/** GET|PUT /api/v1/merchants/:appId/ext (issue #5's ext config). */
+export interface ExtConfig {
+  appId: string;
+  templateId: number;
+  defaults: Record<string, unknown>;
+  overrides: Record<string, unknown>;
+  effective: Record<string, unknown>;
+  version: number;
+  updatedAt: number | null;
+  updatedBy: string | null;
+}
+
+/** POST /api/v1/domain-policies with dryRun: the drift per merchant (issue #5's domain policies). */
+export interface DomainPolicyBody {
+  targets: RolloutTargets;
+  serverDomains?: Partial<ServerDomains>;
+  webviewDomains?: string[];
+  dryRun: boolean;
+}
+
+export interface DomainDrift {
+  appId: string;
+  server?: Partial<Record<ServerDomainList, { add?: string[]; remove?: string[] }>>;
+  webview?: { add?: string[]; remove?: string[] };
+  [field: string]: unknown;
+}

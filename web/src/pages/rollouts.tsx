@@ -1,0 +1,71 @@
+import { useState } from 'react';
+import { ROLLOUT_STATUSES } from '../api/types.ts';
+import { Badge } from '../components/badge.tsx';
+import { ErrorMessage } from '../components/error-message.tsx';
+import { Pager, useCursorStack } from '../components/pager.tsx';
+import { useCan } from '../hooks/use-me.ts';
+import { useRollouts } from '../hooks/use-rollouts.ts';
+import { useI18n } from '../i18n/index.tsx';
+import { Link, rolloutPath } from '../router.tsx';
+
+export function RolloutsPage() {
+  const { t, time } = useI18n();
+  const canOperate = useCan('operator');
+  const [status, setStatus] = useState('');
+  const pager = useCursorStack();
+  const rollouts = useRollouts({ status, ...(pager.cursor ? { cursor: pager.cursor } : {}) });
+  return (
+    <section>
+      <h1>{t('rollouts.title')}</h1>
+      <div className="toolbar">
+        <div className="field">
+          <label htmlFor="rollout-status">{t('rollouts.status')}</label>
+          <select id="rollout-status" value={status} onChange={(event) => { setStatus(event.target.value); pager.reset(); }}>
+            <option value="">{t('common.all')}</option>
+            {ROLLOUT_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {t(`state.${s}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        {canOperate && (
+          <Link to="/rollouts/new" className="button primary" data-testid="new-rollout">
+            {t('rollouts.new')}
+          </Link>
+        )}
+      </div>
+      <ErrorMessage error={rollouts.error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t('rollouts.id')}</th>
+            <th scope="col">{t('rollouts.template')}</th>
+            <th scope="col">{t('rollouts.status')}</th>
+            <th scope="col">{t('rollouts.waves')}</th>
+            <th scope="col">{t('rollouts.createdAt')}</th>
+            <th scope="col">{t('rollouts.createdBy')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rollouts.data?.items.map((rollout) => (
+            <tr key={rollout.id}>
+              <td>
+                <Link to={rolloutPath(rollout.id)}>{rollout.id}</Link>
+              </td>
+              <td>{t('rollouts.version', { templateId: rollout.templateId, version: rollout.userVersion })}</td>
+              <td>
+                <Badge state={rollout.status} />
+              </td>
+              <td>{rollout.waves.map((w) => w.size).join(' → ')}</td>
+              <td>{time(rollout.createdAt)}</td>
+              <td>{rollout.createdBy ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {rollouts.isSuccess && rollouts.data.items.length === 0 && <p className="muted">{t('rollouts.empty')}</p>}
+      <Pager pager={pager} nextCursor={rollouts.data?.nextCursor} />
+    </section>
+  );
+}
