@@ -25,9 +25,11 @@ async function listen(sandbox: Sandbox, port: number): Promise<string> {
 
 async function main(): Promise<void> {
   const env = process.env;
+  // DATA_DIR (default ./data): where the sandbox's state, the SQLite database and the secret key live.
+  const dataDir = (env.DATA_DIR || './data').replace(/\/+$/, '');
   let sandboxOptions;
   try {
-    sandboxOptions = sandboxOptionsFromEnv({ SANDBOX_STATE_FILE: './data/sandbox.json', ...env });
+    sandboxOptions = sandboxOptionsFromEnv({ SANDBOX_STATE_FILE: `${dataDir}/sandbox.json`, ...env });
   } catch (error) {
     if (error instanceof SandboxConfigError) exit(error.message, 2);
     throw error;
@@ -46,6 +48,8 @@ async function main(): Promise<void> {
       KS_MESSAGE_KEY: component.messageKey,
       KS_SERVER_DOMAINS: component.serverDomains.join(','),
       KS_WEBVIEW_DOMAINS: component.webviewDomains.join(','),
+      DATABASE_URL: `sqlite:${dataDir}/ks-isv.db`,
+      KS_ISV_SECRET_KEY_FILE: `${dataDir}/secret.key`,
       ...env,
     });
   } catch (error) {
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
   console.log(`
 ks-isv — Kuaishou mini-program service provider platform
 
+  admin console                    ${service.url}/
   server (REST API)                ${service.url}/api/v1
   API docs (OpenAPI)               ${service.url}/docs
   admin API key                    ${key}

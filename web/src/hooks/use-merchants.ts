@@ -27,6 +27,9 @@ export function useMerchantCount(filter: Record<string, string>) {
   return useQuery({
     queryKey: ['merchants', 'count', filter],
     queryFn: async ({ signal }) => (await apiGet<Page<Merchant>>(`/api/v1/merchants${query({ ...filter, limit: 1, total: true })}`, signal)).total ?? 0,
+    // Counts move with every authorization and audit: always asked again, and every 15 s on screen.
+    staleTime: 0,
+    refetchInterval: 15_000,
   });
 }
 

@@ -89,7 +89,7 @@ export function NewRolloutPage() {
         <h2>{t('rolloutNew.plan')}</h2>
         <ol data-testid="plan">
           {rollout.waves.map((wave) => (
-            <li key={wave.wave}>{t('rolloutNew.waveSize', { wave: wave.wave + 1, size: wave.size })}</li>
+            <li key={wave.wave}>{t('rolloutNew.waveSize', { wave: wave.wave, size: wave.size })}</li>
           ))}
         </ol>
         <Link to={rolloutPath(rollout.id)} className="button primary" data-testid="watch-rollout">

@@ -55,7 +55,7 @@ function Targets({ id }: { id: string }) {
               <td>
                 <Link to={merchantPath(target.appId)}>{target.appId}</Link>
               </td>
-              <td>{target.wave + 1}</td>
+              <td>{target.wave}</td>
               <td>
                 <Badge state={target.state} />
               </td>
@@ -109,7 +109,7 @@ export function RolloutPage({ id }: { id: string }) {
           <ProgressBar byState={data.progress.byState} size={data.progress.total} label={t('rollouts.overall')} />
           <div className="waves-progress">
             {data.progress.byWave.map((wave) => (
-              <ProgressBar key={wave.wave} byState={wave.byState} size={wave.size} label={`${t('rollout.waveLabel', { wave: wave.wave + 1 })}${wave.wave === data.rollout.currentWave && data.rollout.status === 'running' ? ` · ${t('rollout.current')}` : ''}`} />
+              <ProgressBar key={wave.wave} byState={wave.byState} size={wave.size} label={`${t('rollout.waveLabel', { wave: wave.wave })}${wave.wave === data.rollout.currentWave && data.rollout.status === 'running' ? ` · ${t('rollout.current')}` : ''}`} />
             ))}
           </div>
           {canOperate && (

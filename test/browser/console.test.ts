@@ -1,0 +1,172 @@
+/**
+ * The admin console in headless Chromium (Debian's, driven by playwright-core) against `npm start` on its
+ * embedded defaults — the sandbox and the server on SQLite in a temporary DATA_DIR, on free ports: sign in
+ * with the printed admin key → invite a merchant → authorize it on the sandbox page → it is listed → a
+ * rollout to all merchants → progress reaches done → the merchant's QR code is shown → a viewer key sees
+ * no release button. A screenshot of each page goes to test-artifacts/console/. `npm run test:browser`.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { openBrowser, ROOT, startProduct, stopProduct, type Started } from './harness.ts';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'console');
+
+describe('the admin console in Chromium', () => {
+  let product: Started | undefined;
+  let context: BrowserContext;
+  let profile = '';
+  let page: Page;
+  const dataDir = mkdtempSync(join(tmpdir(), 'ks-console-data-'));
+  let appId = '';
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    // No layout break at 1280×800: nothing wider than the window.
+    const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+    assert.ok(width <= 1280, `${name}: the page is ${width}px wide at 1280px`);
+  };
+
+  const api = async <T>(method: string, path: string, body?: unknown, key = product!.adminKey): Promise<T> => {
+    const response = await fetch(`${product!.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    assert.ok(response.ok, `${method} ${path}: HTTP ${response.status}`);
+    return (await response.json()) as T;
+  };
+
+  const signIn = async (key: string) => {
+    await page.goto(`${product!.url}/`);
+    await page.getByLabel('API Key').fill(key);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByTestId('role').waitFor();
+  };
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    product = await startProduct(dataDir);
+    ({ context, profile } = await openBrowser());
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30_000);
+  });
+
+  after(async () => {
+    await context?.close();
+    await stopProduct(product);
+    rmSync(dataDir, { recursive: true, force: true });
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('sign in with the printed admin key (zh-CN by default)', async () => {
+    await page.goto(`${product!.url}/`);
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'zh-CN');
+    await shot('01-sign-in');
+    await page.getByLabel('API Key').fill('ksk_not_a_key');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('alert').waitFor();
+    await signIn(product!.adminKey);
+    assert.equal(await page.getByTestId('role').textContent(), '管理员');
+    await page.getByRole('heading', { name: '概览', level: 1 }).waitFor();
+    await shot('02-dashboard');
+  });
+
+  test('invite a merchant; it authorizes on the sandbox page and appears in the list', async () => {
+    await page.getByRole('link', { name: '邀请商家' }).click();
+    await page.getByTestId('create-invite').click();
+    const link = await page.getByTestId('invite-link').inputValue();
+    assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\//);
+    await page.getByText('有效期至').waitFor();
+    await shot('03-invite');
+
+    const merchantPage = await context.newPage();
+    await merchantPage.goto(link);
+    await merchantPage.getByRole('button', { name: '登录' }).click();
+    appId = await merchantPage.locator('input[name="app_id"]:checked').inputValue();
+    await merchantPage.getByRole('button', { name: '确认授权' }).click();
+    await merchantPage.waitForURL((url) => url.pathname.startsWith('/callbacks/authorize'));
+    await merchantPage.close();
+
+    await page.getByRole('link', { name: '商家', exact: true }).click();
+    for (let i = 0; i < 60 && !(await page.getByRole('link', { name: appId }).isVisible()); i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    await page.getByRole('link', { name: appId }).waitFor();
+    await shot('04-merchants');
+  });
+
+  test('a rollout to all merchants reaches done, with live progress', async () => {
+    await page.getByRole('link', { name: '批量发布', exact: true }).click();
+    await page.getByTestId('new-rollout').click();
+    await page.getByTestId('target-preview').filter({ hasText: '1' }).waitFor();
+    // One merchant: one wave.
+    while ((await page.getByRole('button', { name: /删除第 \d+ 批/ }).count()) > 0) await page.getByRole('button', { name: /删除第 \d+ 批/ }).first().click();
+    await shot('05-rollout-new');
+    await page.getByTestId('start-rollout').click();
+    await page.getByTestId('plan').waitFor();
+    assert.match((await page.getByTestId('plan').textContent()) ?? '', /1 个商家/);
+    await shot('06-rollout-plan');
+    await page.getByTestId('watch-rollout').click();
+    await page.locator('[data-testid="rollout-status"][data-status="completed"]').waitFor({ state: 'attached', timeout: 120_000 });
+    const bar = page.getByRole('progressbar', { name: '总体进度' });
+    assert.equal(await bar.getAttribute('aria-valuenow'), await bar.getAttribute('aria-valuemax'));
+    await page.getByRole('cell', { name: '已发布' }).waitFor();
+    await shot('07-rollout-done');
+    await page.getByRole('link', { name: /批量发布/ }).first().click();
+    await shot('08-rollouts');
+  });
+
+  test("the merchant's page shows its versions and the experience QR code", async () => {
+    await page.goto(`${product!.url}/merchants/${appId}`);
+    const qr = page.getByTestId('qrcode');
+    await qr.waitFor();
+    // The image decoded: the PNG fetched with the key, shown through a blob: URL.
+    const decoded = "(() => { const img = document.querySelector('[data-testid=qrcode]'); return img !== null && img.complete && img.naturalWidth > 0; })()";
+    await page.waitForFunction(decoded);
+    assert.ok(Number(await page.evaluate("document.querySelector('[data-testid=qrcode]').naturalWidth")) > 0);
+    assert.match((await qr.getAttribute('src')) ?? '', /^blob:/);
+    await page.getByTestId('version-online').filter({ hasText: /\d/ }).waitFor();
+    assert.equal(await page.getByTestId('action-release').count(), 1, 'an admin sees the release button');
+    await shot('09-merchant');
+  });
+
+  test('the other pages render, and English is one switch away', async () => {
+    for (const [name, file] of [['模板', '10-templates'], ['域名策略', '11-domain-policies'], ['操作日志', '12-audit-log']] as const) {
+      await page.getByRole('link', { name, exact: true }).click();
+      await page.getByRole('heading', { name, level: 1 }).waitFor();
+      await shot(file);
+    }
+    await page.getByRole('cell', { name: 'rollout.create' }).first().waitFor();
+    await page.getByLabel('语言').selectOption('en');
+    await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'en');
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await shot('13-dashboard-en');
+    await page.getByLabel('Language').selectOption('zh-CN');
+  });
+
+  test('a viewer key cannot see the release button (nor any other action)', async () => {
+    const viewer = await api<{ key: string }>('POST', '/api/v1/keys', { name: 'console viewer', role: 'viewer' });
+    await page.getByRole('button', { name: '退出' }).click();
+    await signIn(viewer.key);
+    assert.equal(await page.getByTestId('role').textContent(), '只读');
+    await page.goto(`${product!.url}/merchants/${appId}`);
+    await page.getByTestId('version-online').filter({ hasText: /\d/ }).waitFor();
+    await page.getByTestId('qrcode').waitFor();
+    assert.equal(await page.getByTestId('action-release').count(), 0);
+    assert.equal(await page.getByTestId('action-upload').count(), 0);
+    assert.equal(await page.getByRole('button', { name: '保存服务器域名' }).count(), 0);
+    await shot('14-merchant-viewer');
+    await page.getByRole('link', { name: '商家', exact: true }).click();
+    await page.getByRole('link', { name: appId }).waitFor();
+    assert.equal(await page.getByTestId('rollout-selection').count(), 0);
+    await page.getByRole('link', { name: '批量发布', exact: true }).click();
+    await page.getByRole('heading', { name: '批量发布', level: 1 }).waitFor();
+    assert.equal(await page.getByTestId('new-rollout').count(), 0);
+  });
+});
