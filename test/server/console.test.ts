@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { authorizeMerchant } from '../helpers/rest.ts';
 import { startStack, type Stack } from '../helpers/service.ts';
 import { dialectTargets } from '../store/dialects.ts';
 
@@ -100,6 +101,36 @@ describe('the console at /', { skip: sqlite!.skip }, () => {
     const docs = await stack.api('GET', '/docs', { key: null, headers: HTML });
     assert.equal(docs.status, 200);
     assert.match(docs.bytes.toString('utf8'), /swagger-ui/i);
+  });
+
+  test("GET /api/v1/me and the merchants list's sort, audit filters and total over REST", async () => {
+    const me = await stack.api('GET', '/api/v1/me', { key: stack.keys.viewer });
+    assert.equal(me.status, 200);
+    assert.equal((me.json as { role: string }).role, 'viewer');
+
+    await stack.ready();
+    const apps = ['ks0000000000000001', 'ks0000000000000002', 'ks0000000000000003'];
+    for (const app of apps) await authorizeMerchant(stack, app);
+    // One of them is submitted for audit: it leaves the "never audited" set.
+    assert.equal((await stack.api('POST', `/api/v1/merchants/${apps[1]}/code`, { body: { templateId: 1, userVersion: '3.0.0', extJson: {} } })).status, 200);
+    assert.equal((await stack.api('POST', `/api/v1/merchants/${apps[1]}/audit`)).status, 200);
+
+    type Listing = { items: { appId: string }[]; nextCursor: string | null; total?: number };
+    const list = async (query: string) => {
+      const answer = await stack.api<Listing>('GET', `/api/v1/merchants?${query}`, { key: stack.keys.viewer });
+      assert.equal(answer.status, 200, `${query}: ${JSON.stringify(answer.json)}`);
+      return answer.json;
+    };
+    const newest = await list('sort=authorizedAt&order=desc&limit=2&total=true');
+    assert.deepEqual(newest.items.map((m) => m.appId), [apps[2], apps[1]]);
+    assert.equal(newest.total, 3);
+    const rest = await list(`sort=authorizedAt&order=desc&limit=2&cursor=${newest.nextCursor}`);
+    assert.deepEqual(rest.items.map((m) => m.appId), [apps[0]]);
+    assert.equal(rest.total, undefined, 'no total unless asked');
+    const never = await list('auditState=none&total=true');
+    assert.deepEqual(never.items.map((m) => m.appId), [apps[0], apps[2]]);
+    assert.equal(never.total, 2);
+    assert.deepEqual((await list('auditVersion=3.0.0')).items.map((m) => m.appId), [apps[1]]);
   });
 
   test('without a build, / says so plainly and the API still works', async () => {
