@@ -101,9 +101,17 @@ describe('the admin console in Chromium', () => {
   });
 
   test('a rollout to all merchants reaches done, with live progress', async () => {
+    // Bulk selection on the merchants page opens the wizard with that selection…
+    await page.getByLabel(`选择 ${appId}`).check();
+    await page.getByTestId('rollout-selection').click();
+    await page.getByRole('heading', { name: '新建批量发布', level: 1 }).waitFor();
+    assert.ok(await page.getByRole('radio', { name: /所选的 1 个商家/ }).isChecked());
+    await page.getByTestId('target-preview').filter({ hasText: '将影响 1 个商家' }).waitFor();
+    // …and this one goes to all merchants.
     await page.getByRole('link', { name: '批量发布', exact: true }).click();
     await page.getByTestId('new-rollout').click();
-    await page.getByTestId('target-preview').filter({ hasText: '1' }).waitFor();
+    await page.getByRole('radio', { name: '全部已授权商家' }).check();
+    await page.getByTestId('target-preview').filter({ hasText: '将影响 1 个商家' }).waitFor();
     // One merchant: one wave.
     while ((await page.getByRole('button', { name: /删除第 \d+ 批/ }).count()) > 0) await page.getByRole('button', { name: /删除第 \d+ 批/ }).first().click();
     await shot('05-rollout-new');

@@ -29,7 +29,7 @@ export function Layout({ children }: { children: ReactNode }) {
         {t('nav.skip')}
       </a>
       <header className="top">
-        <span className="brand">{t('app.title')}</span>
+        <span className="brand">{t('app.brand')}</span>
         <nav aria-label={t('nav.label')}>
           <ul>
             {NAV.map((item) => (

@@ -3,6 +3,7 @@ import type { MessageKey } from './zh-CN.ts';
 
 export const en: Record<MessageKey, string> = {
   'app.title': 'Kuaishou mini-program provider console',
+  'app.brand': 'Provider console',
   'nav.label': 'Main navigation',
   'nav.skip': 'Skip to content',
   'nav.dashboard': 'Dashboard',

@@ -1,6 +1,7 @@
 /** The console's text in Simplified Chinese (the default). Every key here must exist in en.ts (typed). */
 export const zhCN = {
   'app.title': '快手小程序服务商控制台',
+  'app.brand': '服务商控制台',
   'nav.label': '主导航',
   'nav.skip': '跳到正文',
   'nav.dashboard': '概览',

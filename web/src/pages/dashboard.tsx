@@ -85,7 +85,8 @@ export function DashboardPage() {
             {audits.data?.items.map((event) => (
               <li key={event.msgId}>
                 {event.appId ? <Link to={merchantPath(event.appId)}>{event.appId}</Link> : '—'}{' '}
-                {typeof event.summary.state === 'string' && <Badge state={event.summary.state} />}{' '}
+                {typeof event.summary.userVersion === 'string' && event.summary.userVersion}{' '}
+                {typeof event.summary.passed === 'boolean' && <Badge state={event.summary.passed ? 'passed' : 'rejected'} />}{' '}
                 {typeof event.summary.reason === 'string' && <span className="muted">{event.summary.reason}</span>}{' '}
                 <span className="muted small">{time(event.receivedAt)}</span>
               </li>
