@@ -144,11 +144,22 @@ describe('the admin console in Chromium', () => {
   });
 
   test('the other pages render, and English is one switch away', async () => {
-    for (const [name, file] of [['模板', '10-templates'], ['域名策略', '11-domain-policies'], ['操作日志', '12-audit-log']] as const) {
-      await page.getByRole('link', { name, exact: true }).click();
-      await page.getByRole('heading', { name, level: 1 }).waitFor();
-      await shot(file);
-    }
+    await page.getByRole('link', { name: '模板', exact: true }).click();
+    await page.getByRole('heading', { name: '模板', level: 1 }).waitFor();
+    await shot('10-templates');
+    // Domain policies: a wrong domain is refused before anything is sent; a dry run shows the drift.
+    await page.getByRole('link', { name: '域名策略', exact: true }).click();
+    await page.getByLabel('request 合法域名').fill('http://api.example.com');
+    await page.getByText('不是有效的 https:// 域名').waitFor();
+    assert.ok(await page.getByRole('button', { name: '预览差异' }).isDisabled());
+    await page.getByLabel('request 合法域名').fill('https://api.example.com');
+    await page.getByRole('button', { name: '预览差异' }).click();
+    await page.getByTestId('drift').getByRole('link', { name: appId }).waitFor();
+    await page.getByText('https://api.example.com').first().waitFor();
+    await shot('11-domain-policies');
+    await page.getByRole('link', { name: '操作日志', exact: true }).click();
+    await page.getByRole('heading', { name: '操作日志', level: 1 }).waitFor();
+    await shot('12-audit-log');
     await page.getByRole('cell', { name: 'rollout.create' }).first().waitFor();
     await page.getByLabel('语言').selectOption('en');
     await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();

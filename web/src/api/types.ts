@@ -75,14 +75,16 @@ export interface AuditLogEntry {
 
 export type RolloutStatus = 'running' | 'paused' | 'completed' | 'aborted' | 'rolling_back' | 'rolled_back';
 export const ROLLOUT_STATUSES: RolloutStatus[] = ['running', 'paused', 'completed', 'aborted', 'rolling_back', 'rolled_back'];
-export const TARGET_STATES = ['pending', 'uploaded', 'auditing', 'audit_passed', 'released', 'rejected', 'failed', 'skipped', 'rolled_back'] as const;
+export const TARGET_STATES = ['pending', 'uploaded', 'auditing', 'audit_passed', 'released', 'applied', 'rejected', 'failed', 'skipped', 'rolled_back'] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
 
 export interface Rollout {
   id: string;
-  templateId: number;
-  userVersion: string;
-  userDesc: string;
+  /** `domains`: a domain policy applied as a rollout (no template, no release or rollback). */
+  kind?: 'template' | 'domains';
+  templateId: number | null;
+  userVersion: string | null;
+  userDesc: string | null;
   status: RolloutStatus;
   autoRelease: boolean;
   maxFailureRate: number;
@@ -151,11 +153,25 @@ export interface DomainPolicyBody {
   serverDomains?: Partial<ServerDomains>;
   webviewDomains?: string[];
   dryRun: boolean;
+  /** Dry run: merchants read per page, and where the previous page ended. */
+  limit?: number;
+  cursor?: string;
 }
 
-export interface DomainDrift {
-  appId: string;
-  server?: Partial<Record<ServerDomainList, { add?: string[]; remove?: string[] }>>;
-  webview?: { add?: string[]; remove?: string[] };
-  [field: string]: unknown;
+export interface DomainChange {
+  add: string[];
+  remove: string[];
+}
+
+/** The dry run's answer: one page of merchants, each in sync or with what would change. */
+export interface DomainDriftReport {
+  summary: { targets: number; checked: number; inSync: number; drifting: number; unreadable: number; errors: Record<string, number> };
+  items: {
+    appId: string;
+    inSync: boolean;
+    server?: Partial<Record<ServerDomainList, DomainChange>> | null;
+    webview?: DomainChange | null;
+    error: { code: string; message: string } | null;
+  }[];
+  nextCursor: string | null;
 }

@@ -2,7 +2,7 @@
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 
 const GROUPS: { key: MessageKey; states: string[]; className: string }[] = [
-  { key: 'progress.done', states: ['released', 'rolled_back'], className: 'bar-done' },
+  { key: 'progress.done', states: ['released', 'applied', 'rolled_back'], className: 'bar-done' },
   { key: 'progress.inFlight', states: ['uploaded', 'auditing', 'audit_passed'], className: 'bar-flight' },
   { key: 'progress.failed', states: ['failed', 'rejected'], className: 'bar-failed' },
   { key: 'progress.skipped', states: ['skipped'], className: 'bar-skipped' },

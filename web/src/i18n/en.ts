@@ -284,5 +284,13 @@ export const en: Record<MessageKey, string> = {
   'state.approved': 'approved',
   'state.not_applied': 'not applied',
   'state.ok': 'ok',
+  'state.applied': 'applied',
+  'rollouts.domainPolicy': 'Domain policy',
+  'policies.summary': '{targets} merchants, {checked} checked: {inSync} in sync, {drifting} drifting, {unreadable} unreadable',
+  'policies.inSync': 'in sync',
+  'policies.drifting': 'drifting',
+  'policies.add': 'add',
+  'policies.remove': 'remove',
+  'policies.more': 'Check more merchants',
   'state.error': 'error',
 };

@@ -282,6 +282,14 @@ export const zhCN = {
   'state.approved': '已通过',
   'state.not_applied': '未申请',
   'state.ok': '成功',
+  'state.applied': '已应用',
+  'rollouts.domainPolicy': '域名策略',
+  'policies.summary': '共 {targets} 个商家，已检查 {checked} 个：{inSync} 个一致，{drifting} 个有差异，{unreadable} 个无法读取',
+  'policies.inSync': '一致',
+  'policies.drifting': '有差异',
+  'policies.add': '新增',
+  'policies.remove': '移除',
+  'policies.more': '加载更多商家',
   'state.error': '失败',
 } as const;
 

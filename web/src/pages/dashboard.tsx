@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { apiGet } from '../api/client.ts';
 import type { AuditLogEntry, Page } from '../api/types.ts';
 import { Badge } from '../components/badge.tsx';
+import { rolloutTitle } from '../components/rollout-title.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { useAuditLog } from '../hooks/use-audit-log.ts';
@@ -39,7 +40,7 @@ function InFlight({ id }: { id: string }) {
   return (
     <li>
       <Link to={rolloutPath(id)}>
-        {t('rollouts.version', { templateId: rollout.templateId, version: rollout.userVersion })}
+        {rolloutTitle(t, rollout)}
       </Link>{' '}
       <Badge state={rollout.status} />
       <ProgressBar byState={progress.byState} size={progress.total} label={t('rollouts.overall')} />

@@ -3,54 +3,71 @@
  * shows each merchant's drift, apply starts a rollout. Until the API exists (404) the page says so.
  */
 import { useState } from 'react';
-import { SERVER_DOMAIN_LISTS, type DomainPolicyBody, type ServerDomainList } from '../api/types.ts';
+import { SERVER_DOMAIN_LISTS, type DomainChange, type DomainDriftReport, type DomainPolicyBody, type ServerDomainList } from '../api/types.ts';
+import { Badge } from '../components/badge.tsx';
 import { DomainListEditor, domainProblem, parseDomains } from '../components/domain-list-editor.tsx';
 import { ErrorMessage, isNotFound } from '../components/error-message.tsx';
-import { useDomainPolicy } from '../hooks/use-domain-policies.ts';
+import { useApplyDomainPolicy, useDomainDrift } from '../hooks/use-domain-policies.ts';
 import { useCan } from '../hooks/use-me.ts';
 import { useI18n } from '../i18n/index.tsx';
-import { Link, rolloutPath } from '../router.tsx';
+import { Link, merchantPath, rolloutPath } from '../router.tsx';
 
 const SCHEME: Record<ServerDomainList, 'https' | 'wss' | 'udp'> = { request: 'https', socket: 'wss', uploadFile: 'https', downloadFile: 'https', udp: 'udp' };
 
-function DriftView({ answer }: { answer: Record<string, unknown> }) {
+function Change({ label, change }: { label: string; change: DomainChange | null | undefined }) {
   const { t } = useI18n();
-  const drift = answer.drift ?? answer.items ?? answer.merchants;
-  const rollout = answer.rollout as { id?: string } | undefined;
-  const rolloutId = typeof answer.rolloutId === 'string' ? answer.rolloutId : rollout?.id;
+  if (!change || (change.add.length === 0 && change.remove.length === 0)) return null;
+  return (
+    <li>
+      <strong>{label}</strong>
+      {change.add.length > 0 && <span className="ok-text"> {t('policies.add')}: {change.add.join(', ')}</span>}
+      {change.remove.length > 0 && <span className="warn-text"> {t('policies.remove')}: {change.remove.join(', ')}</span>}
+    </li>
+  );
+}
+
+function DriftView({ report, items }: { report: DomainDriftReport; items: DomainDriftReport['items'] }) {
+  const { t } = useI18n();
   return (
     <div className="panel" data-testid="drift">
-      {rolloutId && (
-        <p role="status">
-          {t('policies.applied')} <Link to={rolloutPath(rolloutId)}>{rolloutId}</Link>
-        </p>
-      )}
-      {Array.isArray(drift) ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('audit.merchant')}</th>
-              <th scope="col">{t('policies.diff')}</th>
+      <p role="status">
+        {t('policies.summary', { targets: report.summary.targets, checked: report.summary.checked, inSync: report.summary.inSync, drifting: report.summary.drifting, unreadable: report.summary.unreadable })}
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t('audit.merchant')}</th>
+            <th scope="col">{t('merchants.status')}</th>
+            <th scope="col">{t('policies.diff')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.appId}>
+              <td>
+                <Link to={merchantPath(item.appId)}>{item.appId}</Link>
+              </td>
+              <td>{item.error ? <Badge state="error" /> : <Badge state={item.inSync ? 'ok' : 'pending'} />}</td>
+              <td>
+                {item.error ? (
+                  <span>
+                    <code>{item.error.code}</code> {item.error.message}
+                  </span>
+                ) : item.inSync ? (
+                  t('policies.inSync')
+                ) : (
+                  <ul className="plain">
+                    {SERVER_DOMAIN_LISTS.map((list) => (
+                      <Change key={list} label={t(`domains.${list}`)} change={item.server?.[list]} />
+                    ))}
+                    <Change label={t('domains.webview')} change={item.webview} />
+                  </ul>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {drift.map((entry: unknown, index) => {
-              const row = entry as Record<string, unknown>;
-              const { appId, ...rest } = row;
-              return (
-                <tr key={typeof appId === 'string' ? appId : index}>
-                  <td>{typeof appId === 'string' ? appId : '—'}</td>
-                  <td>
-                    <pre className="json small">{JSON.stringify(rest, null, 2)}</pre>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      ) : (
-        <pre className="json">{JSON.stringify(answer, null, 2)}</pre>
-      )}
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }
@@ -58,7 +75,9 @@ function DriftView({ answer }: { answer: Record<string, unknown> }) {
 export function DomainPoliciesPage() {
   const { t } = useI18n();
   const canOperate = useCan('operator');
-  const policy = useDomainPolicy();
+  const drift = useDomainDrift();
+  const apply = useApplyDomainPolicy();
+  const [items, setItems] = useState<DomainDriftReport['items']>([]);
   const [mode, setMode] = useState<'all' | 'filter'>('all');
   const [q, setQ] = useState('');
   const [server, setServer] = useState<Record<ServerDomainList, string>>({ request: '', socket: '', uploadFile: '', downloadFile: '', udp: '' });
@@ -67,7 +86,8 @@ export function DomainPoliciesPage() {
     SERVER_DOMAIN_LISTS.every((list) => parseDomains(server[list]).every((d) => domainProblem(d, SCHEME[list]) === null)) &&
     parseDomains(webview).every((d) => domainProblem(d) === null);
 
-  const body = (dryRun: boolean): DomainPolicyBody => ({
+  const body = (dryRun: boolean, cursor?: string): DomainPolicyBody => ({
+    ...(cursor ? { cursor } : {}),
     targets: mode === 'all' ? { all: true } : { status: 'authorized', ...(q.trim() ? { q: q.trim() } : {}) },
     serverDomains: Object.fromEntries(SERVER_DOMAIN_LISTS.map((list) => [list, parseDomains(server[list])])),
     webviewDomains: parseDomains(webview),
@@ -78,7 +98,14 @@ export function DomainPoliciesPage() {
     <section>
       <h1>{t('policies.title')}</h1>
       <p className="muted">{t('policies.intro')}</p>
-      <form onSubmit={(event) => { event.preventDefault(); if (valid) policy.mutate(body(true)); }}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!valid) return;
+          apply.reset();
+          drift.mutate(body(true), { onSuccess: (report) => setItems(report.items) });
+        }}
+      >
         <fieldset>
           <legend>{t('rolloutNew.step2')}</legend>
           <label className="inline">
@@ -108,19 +135,30 @@ export function DomainPoliciesPage() {
         </fieldset>
         <div className="actions">
           {canOperate && (
-            <button type="submit" className="primary" disabled={!valid || policy.isPending}>
+            <button type="submit" className="primary" disabled={!valid || drift.isPending}>
               {t('policies.dryRun')}
             </button>
           )}
           {canOperate && (
-            <button type="button" disabled={!valid || policy.isPending || !policy.data} onClick={() => policy.mutate(body(false))}>
+            <button type="button" disabled={!valid || apply.isPending || !drift.data || apply.isSuccess} onClick={() => apply.mutate(body(false))}>
               {t('policies.apply')}
             </button>
           )}
         </div>
       </form>
-      {isNotFound(policy.error) ? <p role="status" className="muted">{t('policies.unavailable')}</p> : <ErrorMessage error={policy.error} />}
-      {policy.data && <DriftView answer={policy.data} />}
+      {isNotFound(drift.error) ? <p role="status" className="muted">{t('policies.unavailable')}</p> : <ErrorMessage error={drift.error} />}
+      <ErrorMessage error={apply.error} />
+      {apply.data && (
+        <p role="status">
+          {t('policies.applied')} <Link to={rolloutPath(apply.data.rollout.id)}>{apply.data.rollout.id}</Link>
+        </p>
+      )}
+      {drift.data && <DriftView report={drift.data} items={items} />}
+      {drift.data?.nextCursor && (
+        <button type="button" disabled={drift.isPending} onClick={() => drift.mutate(body(true, drift.data?.nextCursor ?? undefined), { onSuccess: (report) => setItems((seen) => [...seen, ...report.items]) })}>
+          {t('policies.more')}
+        </button>
+      )}
     </section>
   );
 }

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import type { NewRollout, RolloutTargets, Wave } from '../api/types.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { rolloutTitle } from '../components/rollout-title.ts';
 import { useCan } from '../hooks/use-me.ts';
 import { useMerchantCount } from '../hooks/use-merchants.ts';
 import { useCreateRollout } from '../hooks/use-rollouts.ts';
@@ -85,7 +86,7 @@ export function NewRolloutPage() {
     return (
       <section>
         <h1>{t('rolloutNew.created')}</h1>
-        <p>{t('rollouts.version', { templateId: rollout.templateId, version: rollout.userVersion })} · {t('rolloutNew.total', { count: progress.total })}</p>
+        <p>{rolloutTitle(t, rollout)} · {t('rolloutNew.total', { count: progress.total })}</p>
         <h2>{t('rolloutNew.plan')}</h2>
         <ol data-testid="plan">
           {rollout.waves.map((wave) => (

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { TARGET_STATES, type RolloutStatus } from '../api/types.ts';
 import { Badge } from '../components/badge.tsx';
+import { rolloutTitle } from '../components/rollout-title.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { Pager, useCursorStack } from '../components/pager.tsx';
@@ -87,7 +88,7 @@ export function RolloutPage({ id }: { id: string }) {
       {data && (
         <>
           <h1>
-            {t('rollouts.version', { templateId: data.rollout.templateId, version: data.rollout.userVersion })} <Badge state={data.rollout.status} />{' '}
+            {rolloutTitle(t, data.rollout)} <Badge state={data.rollout.status} />{' '}
             <span className={`live ${live ? 'on' : ''}`}>{live ? t('rollout.live') : ''}</span>
           </h1>
           <p className="muted">
@@ -114,7 +115,10 @@ export function RolloutPage({ id }: { id: string }) {
           </div>
           {canOperate && (
             <div className="actions" role="group" aria-label={t('common.actions')}>
-              {(Object.keys(ALLOWED) as RolloutCommand[]).map((name) => (
+              {(Object.keys(ALLOWED) as RolloutCommand[])
+                // A domain policy has nothing to release or roll back.
+                .filter((name) => data.rollout.kind !== 'domains' || (name !== 'release' && name !== 'rollback'))
+                .map((name) => (
                 <ConfirmButton
                   key={name}
                   label={t(`rolloutCommand.${name}`)}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { ROLLOUT_STATUSES } from '../api/types.ts';
 import { Badge } from '../components/badge.tsx';
+import { rolloutTitle } from '../components/rollout-title.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { Pager, useCursorStack } from '../components/pager.tsx';
 import { useCan } from '../hooks/use-me.ts';
@@ -53,7 +54,7 @@ export function RolloutsPage() {
               <td>
                 <Link to={rolloutPath(rollout.id)}>{rollout.id}</Link>
               </td>
-              <td>{t('rollouts.version', { templateId: rollout.templateId, version: rollout.userVersion })}</td>
+              <td>{rolloutTitle(t, rollout)}</td>
               <td>
                 <Badge state={rollout.status} />
               </td>
