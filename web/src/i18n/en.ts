@@ -292,5 +292,7 @@ export const en: Record<MessageKey, string> = {
   'policies.add': 'add',
   'policies.remove': 'remove',
   'policies.more': 'Check more merchants',
+  'policies.targets': 'Merchants',
+  'policies.emptyHint': 'A box left empty leaves that list alone; a filled one becomes the whole list.',
   'state.error': 'error',
 };

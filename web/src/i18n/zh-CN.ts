@@ -290,6 +290,8 @@ export const zhCN = {
   'policies.add': '新增',
   'policies.remove': '移除',
   'policies.more': '加载更多商家',
+  'policies.targets': '目标商家',
+  'policies.emptyHint': '留空的列表保持不变；填写的列表将成为该列表的全部域名。',
   'state.error': '失败',
 } as const;
 

@@ -37,7 +37,7 @@ function DriftView({ report, items }: { report: DomainDriftReport; items: Domain
         <thead>
           <tr>
             <th scope="col">{t('audit.merchant')}</th>
-            <th scope="col">{t('merchants.status')}</th>
+            <th scope="col">{t('rollout.targetState')}</th>
             <th scope="col">{t('policies.diff')}</th>
           </tr>
         </thead>
@@ -47,7 +47,7 @@ function DriftView({ report, items }: { report: DomainDriftReport; items: Domain
               <td>
                 <Link to={merchantPath(item.appId)}>{item.appId}</Link>
               </td>
-              <td>{item.error ? <Badge state="error" /> : <Badge state={item.inSync ? 'ok' : 'pending'} />}</td>
+              <td>{item.error ? <Badge state="error" /> : <span className={`badge ${item.inSync ? 'ok' : 'warn'}`}>{item.inSync ? t('policies.inSync') : t('policies.drifting')}</span>}</td>
               <td>
                 {item.error ? (
                   <span>
@@ -82,15 +82,24 @@ export function DomainPoliciesPage() {
   const [q, setQ] = useState('');
   const [server, setServer] = useState<Record<ServerDomainList, string>>({ request: '', socket: '', uploadFile: '', downloadFile: '', udp: '' });
   const [webview, setWebview] = useState('');
-  const valid =
+  const wellFormed =
     SERVER_DOMAIN_LISTS.every((list) => parseDomains(server[list]).every((d) => domainProblem(d, SCHEME[list]) === null)) &&
     parseDomains(webview).every((d) => domainProblem(d) === null);
 
+  // A list given is the whole set wanted ([] would empty it): an empty box means "leave this list alone".
+  const serverLists: Partial<Record<ServerDomainList, string[]>> = {};
+  for (const list of SERVER_DOMAIN_LISTS) {
+    const domains = parseDomains(server[list]);
+    if (domains.length > 0) serverLists[list] = domains;
+  }
+  const webviewList = parseDomains(webview);
+  const empty = Object.keys(serverLists).length === 0 && webviewList.length === 0;
+  const valid = wellFormed && !empty;
   const body = (dryRun: boolean, cursor?: string): DomainPolicyBody => ({
     ...(cursor ? { cursor } : {}),
     targets: mode === 'all' ? { all: true } : { status: 'authorized', ...(q.trim() ? { q: q.trim() } : {}) },
-    serverDomains: Object.fromEntries(SERVER_DOMAIN_LISTS.map((list) => [list, parseDomains(server[list])])),
-    webviewDomains: parseDomains(webview),
+    ...(Object.keys(serverLists).length > 0 ? { serverDomains: serverLists } : {}),
+    ...(webviewList.length > 0 ? { webviewDomains: webviewList } : {}),
     dryRun,
   });
 
@@ -98,6 +107,7 @@ export function DomainPoliciesPage() {
     <section>
       <h1>{t('policies.title')}</h1>
       <p className="muted">{t('policies.intro')}</p>
+      <p className="muted small">{t('policies.emptyHint')}</p>
       <form
         onSubmit={(event) => {
           event.preventDefault();
@@ -107,7 +117,7 @@ export function DomainPoliciesPage() {
         }}
       >
         <fieldset>
-          <legend>{t('rolloutNew.step2')}</legend>
+          <legend>{t('policies.targets')}</legend>
           <label className="inline">
             <input type="radio" name="policy-targets" checked={mode === 'all'} onChange={() => setMode('all')} /> {t('rolloutNew.all')}
           </label>
