@@ -79,10 +79,14 @@ export class ExtService {
     return this.options.ext.history({ templateId: template.templateId, appId, limit: query.limit, ...(query.cursor !== undefined ? { cursor: query.cursor } : {}) });
   }
 
-  /** The document an upload of `templateId` to `appId` sends ({} when nothing was configured). */
-  async effectiveExt(appId: string, templateId: number): Promise<ExtDocument> {
+  /**
+   * The document an upload of `templateId` to `appId` sends ({} when nothing was configured). `layer` (a
+   * release channel's ext defaults, docs/onboarding.md) goes between the template's defaults and the
+   * merchant's overrides.
+   */
+  async effectiveExt(appId: string, templateId: number, layer: ExtDocument | null = null): Promise<ExtDocument> {
     const [defaults, overrides] = await Promise.all([this.options.ext.get(templateId, null), this.options.ext.get(templateId, appId)]);
-    return mergeExt(defaults.document, overrides.document);
+    return mergeExt(layer ? mergeExt(defaults.document, layer) : defaults.document, overrides.document);
   }
 
   // ---- Mechanics ---------------------------------------------------------------------------------------

@@ -44,8 +44,12 @@ export interface WavePlan {
   size: number;
 }
 
+/** Who asked for a rollout: an operator (POST /api/v1/rollouts, /api/v1/domain-policies) or onboarding (one merchant, on authorization). */
+export type RolloutOrigin = 'operator' | 'onboarding';
+
 interface RolloutCommon {
   id: string;
+  origin: RolloutOrigin;
   status: RolloutStatus;
   autoRelease: boolean;
   /** Pause by itself when (failed + rejected) / finished exceeds this share (0…1). */
@@ -61,6 +65,10 @@ interface RolloutCommon {
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  /** When the rollout completes, this channel takes its template/version (docs/onboarding.md). */
+  promoteTo: string | null;
+  /** Ext layer between the template's defaults and each merchant's overrides (a channel's ext defaults). */
+  extDefaults: Record<string, unknown> | null;
 }
 
 export interface TemplateRollout extends RolloutCommon {

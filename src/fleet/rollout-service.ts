@@ -5,13 +5,14 @@
  * rate limit, retries with backoff, wave gating and the failure-rate brake. Crash-safe: all state is in
  * the database, and leases of a dead instance expire.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../kuaishou/logger.ts';
 import { checkDomainPolicy } from './domain-policy.ts';
 import type { RegisteredDomains } from './domain-rules.ts';
 import { conflict, FleetError, invalid, notFound } from './errors.ts';
 import { errorCodeOf, recordAction, type Actor } from './audit-trail.ts';
 import type { AuditLogRepository } from './ports.ts';
+import { checkChannelName } from './channel-service.ts';
 import type { Page } from './model.ts';
 import type { PlatformPort } from './platform-port.ts';
 import { translatePlatformError } from './platform-errors.ts';
@@ -20,6 +21,7 @@ import { RateLimiter } from './rate-limiter.ts';
 import { planWaves, TERMINAL_STATES, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
 import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
 import { selectTargets, type RolloutTargets } from './rollout-targets.ts';
+import { newRolloutId, newTarget, startOneMerchantRollout, type OneMerchantRolloutInput } from './one-merchant-rollout.ts';
 import { advanceDomainTarget, advanceTarget, rollBackTarget, type StepContext } from './rollout-steps.ts';
 
 export type { RolloutTargets } from './rollout-targets.ts';
@@ -39,20 +41,27 @@ export interface CreateRolloutInput extends BatchSettings {
   autoRelease?: boolean;
   /** Applied to each merchant before its upload (onboarding). */
   domains?: DomainPolicySpec | null;
+  /** When the rollout completes, this release channel takes its template/version. */
+  promoteTo?: string;
 }
 
 export interface CreateDomainRolloutInput extends BatchSettings {
   domains: DomainPolicySpec;
 }
 
-type Fields = Pick<Rollout, 'kind' | 'templateId' | 'userVersion' | 'userDesc' | 'domains' | 'autoRelease'>;
+type Fields = Pick<Rollout, 'kind' | 'templateId' | 'userVersion' | 'userDesc' | 'domains' | 'autoRelease' | 'promoteTo'>;
+
+export type { OneMerchantRolloutInput } from './one-merchant-rollout.ts';
+
+/** Told after a target's step stored a new state (onboarding's timeline). */
+export type TargetMoved = (rollout: Rollout, appId: string, state: TargetState, at: number) => void;
 
 export interface RolloutServiceOptions {
   rollouts: RolloutRepository;
   merchants: MerchantRepository;
   auditLog: AuditLogRepository;
   platform: PlatformPort;
-  extFor: (appId: string, templateId: number) => Promise<Record<string, unknown>>;
+  extFor: (appId: string, templateId: number, layer: Record<string, unknown> | null) => Promise<Record<string, unknown>>;
   logger: Logger;
   /** The component's registered domains: a domain policy naming another is refused before any call. */
   registeredDomains?: RegisteredDomains;
@@ -66,6 +75,9 @@ export interface RolloutServiceOptions {
   retryBaseMs?: number;
   now?: () => number;
   owner?: string;
+  onTargetMoved?: TargetMoved;
+  /** Told when a rollout's status became `completed` (promotion to a channel). */
+  onCompleted?: (rollout: Rollout) => void;
 }
 
 const ADVANCING: TargetState[] = ['pending', 'uploaded', 'auditing', 'audit_passed'];
@@ -99,15 +111,16 @@ export class RolloutService {
   /** Bad input is refused before anything is recorded; the plan and its audit entry follow. */
   async create(actor: Actor, input: CreateRolloutInput): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
     const domains = input.domains ? this.checkPolicy(input.domains) : null;
-    const fields: Fields = { kind: 'template', templateId: input.templateId, userVersion: input.userVersion, userDesc: input.userDesc, domains, autoRelease: input.autoRelease ?? true };
-    const summary: Record<string, unknown> = { templateId: input.templateId, userVersion: input.userVersion, ...(domains ? { domains } : {}) };
+    if (input.promoteTo !== undefined) checkChannelName(input.promoteTo);
+    const fields: Fields = { kind: 'template', templateId: input.templateId, userVersion: input.userVersion, userDesc: input.userDesc, domains, autoRelease: input.autoRelease ?? true, promoteTo: input.promoteTo ?? null };
+    const summary: Record<string, unknown> = { templateId: input.templateId, userVersion: input.userVersion, ...(domains ? { domains } : {}), ...(input.promoteTo ? { promoteTo: input.promoteTo } : {}) };
     return this.launch(actor, 'rollout.create', input, fields, summary);
   }
 
   /** A domain policy applied as a rollout (kind `domains`): every target ends `applied` or `failed`. */
   async createDomainRollout(actor: Actor, input: CreateDomainRolloutInput): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
     const domains = this.checkPolicy(input.domains);
-    const fields: Fields = { kind: 'domains', templateId: null, userVersion: null, userDesc: null, domains, autoRelease: true };
+    const fields: Fields = { kind: 'domains', templateId: null, userVersion: null, userDesc: null, domains, autoRelease: true, promoteTo: null };
     return this.launch(actor, 'domains.policy', input, fields, { kind: 'domains', domains });
   }
 
@@ -148,7 +161,9 @@ export class RolloutService {
     const waves = planWaves(appIds.length, input.waves ?? []);
     const at = this.now();
     const rollout = {
-      id: `ro_${at.toString(36)}${randomBytes(4).toString('hex')}`,
+      id: newRolloutId(at),
+      origin: 'operator',
+      extDefaults: null,
       ...fields,
       status: 'running',
       maxFailureRate,
@@ -165,27 +180,18 @@ export class RolloutService {
     let index = 0;
     const targets: RolloutTarget[] = [];
     for (const wave of waves) {
-      for (let i = 0; i < wave.size; i++) {
-        targets.push({
-          rolloutId: rollout.id,
-          appId: appIds[index++]!,
-          wave: wave.wave,
-          state: 'pending',
-          attempts: 0,
-          nextRunAt: at,
-          leaseOwner: null,
-          leaseUntil: null,
-          lastErrorCode: null,
-          lastError: null,
-          updatedAt: at,
-          stateClaims: 0,
-          auditPushed: null,
-        });
-      }
+      for (let i = 0; i < wave.size; i++) targets.push(newTarget(rollout.id, appIds[index++]!, wave.wave, at));
     }
     await this.options.rollouts.create(rollout, targets);
     this.kick();
     return { rollout, progress: await this.options.rollouts.progress(rollout.id) };
+  }
+
+  /** Onboarding's one-merchant rollout under the caller's id (idempotent: `exists` when already created). */
+  async startOne(input: OneMerchantRolloutInput): Promise<'created' | 'exists'> {
+    const result = await startOneMerchantRollout(this.options, input, this.now());
+    if (result === 'created') this.kick();
+    return result;
   }
 
   async get(id: string): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
@@ -325,7 +331,7 @@ export class RolloutService {
     if (rollout.currentWave < last) {
       await rollouts.update(rollout.id, { currentWave: rollout.currentWave + 1 }, this.now(), 'running');
     } else if (settled(progress.byState) === progress.total && (rollout.autoRelease || progress.byState.audit_passed === 0)) {
-      await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now(), 'running');
+      if (await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now(), 'running')) this.options.onCompleted?.({ ...rollout, status: 'completed' });
     }
   }
 
@@ -344,12 +350,12 @@ export class RolloutService {
       maxInFlight: rollout.concurrency,
     });
     for (const target of claimed) {
-      const work = this.runStep(target, owner, run).finally(() => this.inFlight.delete(work));
+      const work = this.runStep(rollout, target, owner, run).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     }
   }
 
-  private async runStep(target: RolloutTarget, owner: string, run: (target: RolloutTarget) => Promise<TargetUpdate>): Promise<void> {
+  private async runStep(rollout: Rollout, target: RolloutTarget, owner: string, run: (target: RolloutTarget) => Promise<TargetUpdate>): Promise<void> {
     let update: TargetUpdate;
     try {
       update = await run(target);
@@ -358,6 +364,7 @@ export class RolloutService {
     }
     const stored = await this.options.rollouts.finishStep(target.rolloutId, target.appId, owner, update, this.now());
     if (!stored) this.options.logger.warn({ rolloutId: target.rolloutId, appId: target.appId }, 'lost the lease on a rollout target; another instance took it');
+    else if (update.state !== undefined && update.state !== target.state) this.options.onTargetMoved?.(rollout, target.appId, update.state, this.now());
     if (update.state !== undefined || update.nextRunAt === undefined) this.kick();
   }
 
@@ -395,3 +402,4 @@ function notDomains(rollout: Rollout, what: string): void {
     throw conflict('not_a_template_rollout', `rollout ${rollout.id} applies a domain policy: it has no version to ${what}`, { kind: rollout.kind });
   }
 }
+

@@ -14,8 +14,8 @@ import type { TargetUpdate } from './rollout-ports.ts';
 
 export interface StepContext {
   platform: PlatformPort;
-  /** The merged ext config the upload sends. */
-  extFor(appId: string, templateId: number): Promise<Record<string, unknown>>;
+  /** The merged ext config the upload sends: template defaults ← `layer` (a channel's) ← the merchant's overrides. */
+  extFor(appId: string, templateId: number, layer: Record<string, unknown> | null): Promise<Record<string, unknown>>;
   /** Waits for the platform rate limit before each call. */
   beforeCall(): Promise<void>;
   now(): number;
@@ -66,7 +66,7 @@ export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, 
     switch (state) {
       case 'pending':
         if (seen === undefined) {
-          const extJson = await ctx.extFor(appId, rollout.templateId);
+          const extJson = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
           await ctx.beforeCall();
           await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
           current = await versions();
@@ -120,7 +120,7 @@ async function firstAttempt(ctx: StepContext, rollout: TemplateRollout, target: 
   const appId = target.appId;
   switch (target.state) {
     case 'pending': {
-      const extJson = await ctx.extFor(appId, rollout.templateId);
+      const extJson = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
       await ctx.beforeCall();
       await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
       return submitFirst(ctx, rollout, appId);

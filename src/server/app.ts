@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { consoleRoutes } from './console.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
 import { domainPolicyRoutes } from './routes/domain-policies.ts';
+import { channelRoutes } from './routes/channels.ts';
 import { merchantRoutes } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
@@ -97,6 +98,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   rolloutRoutes(app, ctx.rollouts);
   domainPolicyRoutes(app, ctx.domainPolicies);
   templateRoutes(app, ctx);
+  channelRoutes(app, ctx);
   await callbackRoutes(app, ctx);
   return app;
 }

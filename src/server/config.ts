@@ -34,6 +34,8 @@ export interface ServerConfig {
   rollout: { leaseMs: number | undefined; auditPollMs: number | undefined };
   /** TRUST_PROXY=1: behind a reverse proxy, client addresses come from X-Forwarded-For. */
   trustProxy: boolean;
+  /** KS_ONBOARDING=off: quick activation never starts anything, whatever the stored policy says. */
+  onboardingForcedOff: boolean;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +102,7 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     rateLimitPerSec: rateLimit(env),
     rollout: { leaseMs: milliseconds(env, 'KS_ROLLOUT_LEASE_MS', 1000), auditPollMs: milliseconds(env, 'KS_ROLLOUT_AUDIT_POLL_MS', 100) },
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    onboardingForcedOff: onboardingSwitch(env),
   };
 }
 
@@ -117,4 +120,11 @@ function milliseconds(env: Env, name: string, min: number): number | undefined {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > 86_400_000) throw new ConfigError(`${name} must be a whole number of milliseconds from ${min} to 86400000 (got "${raw}")`);
   return value;
+}
+
+function onboardingSwitch(env: Env): boolean {
+  const raw = (env.KS_ONBOARDING ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'on') return false;
+  if (raw === 'off') return true;
+  throw new ConfigError(`KS_ONBOARDING must be "on" or "off" (got "${env.KS_ONBOARDING}")`);
 }

@@ -1,6 +1,8 @@
 import type { DomainPolicyService } from '../fleet/domain-policy-service.ts';
 import type { ExtService } from '../fleet/ext-service.ts';
+import type { ChannelService } from '../fleet/channel-service.ts';
 import type { Actor, MerchantService } from '../fleet/merchant-service.ts';
+import type { OnboardingService } from '../fleet/onboarding-service.ts';
 import type { Role } from '../fleet/model.ts';
 import type { Store } from '../fleet/ports.ts';
 import type { PushService } from '../fleet/push-service.ts';
@@ -17,6 +19,8 @@ export interface ServerContext {
   domainPolicies: DomainPolicyService;
   templates: TemplateService;
   ext: ExtService;
+  channels: ChannelService;
+  onboarding: OnboardingService;
   store: Store;
   pushKeys: PushKeys;
   metrics: Metrics;

@@ -5,6 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { BackgroundJobs } from '../fleet/background-jobs.ts';
+import { ChannelService } from '../fleet/channel-service.ts';
+import { OnboardingService } from '../fleet/onboarding-service.ts';
 import { DomainPolicyService } from '../fleet/domain-policy-service.ts';
 import { ExtService } from '../fleet/ext-service.ts';
 import { MerchantService } from '../fleet/merchant-service.ts';
@@ -46,6 +48,8 @@ export interface StartOptions {
   /** The admin console's built files (default `web/dist`). */
   consoleDir?: string;
 }
+
+const TRIGGER_OF = { authorized: 'authorized', authorizationUpdated: 'authorization_updated', reauthorizationCode: 'reauthorization_code' } as const;
 
 const OPERATION_BY_PATH = new Map(Object.entries(ENDPOINTS).map(([operation, endpoint]) => [endpoint.path, operation]));
 const TOKEN_OPERATIONS = new Set(['getComponentAccessToken', 'refreshAuthorizerToken', 'exchangeAuthorizationCode']);
@@ -100,25 +104,64 @@ export async function startService(config: ServerConfig, options: StartOptions =
   });
   const templates = new TemplateService({ templates: store.templates, auditLog: store.auditLog, platform, logger });
   const ext = new ExtService({ ext: store.ext, merchants: store.merchants, auditLog: store.auditLog, templates });
+  const registeredDomains = { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains };
+  // What an upload sends: the template's defaults ← a layer (a channel's ext defaults, for onboarding) ← the merchant's overrides.
+  const extFor = (appId: string, templateId: number, layer: Record<string, unknown> | null): Promise<Record<string, unknown>> => ext.effectiveExt(appId, templateId, layer);
+  const channels = new ChannelService({
+    channels: store.channels,
+    auditLog: store.auditLog,
+    registeredDomains,
+    // Among the synced templates (synced on boot; the first listing syncs when none ever was).
+    templateExists: async (templateId) => (await templates.list()).some((t) => t.templateId === templateId),
+    logger,
+  });
+  // The rollout engine's hooks reach onboarding, which is built on the engine: late-bound.
+  const late: { onboarding?: OnboardingService } = {};
   const rollouts = new RolloutService({
     rollouts: store.rollouts,
     merchants: store.merchants,
     auditLog: store.auditLog,
     platform,
     logger,
-    registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
-    // Every upload sends the merchant's effective ext (template defaults merged with its overrides).
-    extFor: (appId, templateId) => ext.effectiveExt(appId, templateId),
+    registeredDomains,
+    extFor,
     ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
     ...(config.rollout.leaseMs !== undefined ? { leaseMs: config.rollout.leaseMs } : {}),
     ...(config.rollout.auditPollMs !== undefined ? { auditPollMs: config.rollout.auditPollMs } : {}),
+    // Onboarding's timeline, and channel promotion when a rollout completes (the sweep catches up after a crash).
+    onTargetMoved: (rollout, appId, state, at) => {
+      late.onboarding?.targetMoved(rollout, appId, state, at).catch((error: unknown) => logger.warn({ appId, error: error instanceof Error ? error.message : String(error) }, 'could not record an onboarding step'));
+    },
+    onCompleted: (rollout) => {
+      if (rollout.promoteTo === null) return;
+      channels.promotePending().catch((error: unknown) => logger.warn({ rolloutId: rollout.id, error: error instanceof Error ? error.message : String(error) }, 'could not promote a rollout to its channel; the sweep retries'));
+    },
   });
+  const onboardingService = new OnboardingService({
+    channels: store.channels,
+    channelService: channels,
+    onboardings: store.onboardings,
+    merchants: store.merchants,
+    rollouts: store.rollouts,
+    starter: rollouts,
+    platform,
+    auditLog: store.auditLog,
+    extFor,
+    logger,
+    forcedOff: config.onboardingForcedOff,
+  });
+  late.onboarding = onboardingService;
   const pushes = new PushService({
     store,
     platform,
     logger,
     // An audit result wakes the rollout targets waiting for it (polling is only the fallback).
-    onApplied: (event) => {
+    onApplied: (event, result) => {
+      // Quick activation: an authorization (new, updated, or recovered) may start or resume an onboarding.
+      if ((event.type === 'authorized' || event.type === 'authorizationUpdated' || event.type === 'reauthorizationCode') && result !== 'failed') {
+        onboardingService.trigger(event.appId, TRIGGER_OF[event.type]);
+        return;
+      }
       // The first ticket makes the boot-time template sync possible.
       if (event.type === 'ticket') jobs.ticketArrived();
       if (event.type !== 'auditResult') return;
@@ -139,6 +182,8 @@ export async function startService(config: ServerConfig, options: StartOptions =
     domainPolicies: new DomainPolicyService({ rollouts, platform, auditLog: store.auditLog }),
     templates,
     ext,
+    channels,
+    onboarding: onboardingService,
     store,
     metrics,
     publicUrl: config.publicUrl,
@@ -175,6 +220,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     await jobs.ensureTicket();
     jobs.start();
     rollouts.start();
+    onboardingService.start();
   }
   return {
     app,
@@ -187,6 +233,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
       return url;
     },
     async close() {
+      await onboardingService.stop();
       await rollouts.stop();
       await jobs.stop();
       await app.close();

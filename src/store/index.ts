@@ -15,3 +15,5 @@ export { SqlRolloutRepository } from './rollout-repository.ts';
 export { SqlTemplateRepository } from './template-repository.ts';
 export { SqlExtRepository } from './ext-repository.ts';
 export { joining, transactor, type Transact } from './transact.ts';
+export { SqlChannelRepository } from './channel-repository.ts';
+export { SqlOnboardingRepository } from './onboarding-repository.ts';

@@ -10,6 +10,7 @@ import * as rollouts from './migrations/2026-11-25-0002-rollouts.ts';
 import * as templatesExt from './migrations/2026-11-25-0003-templates-ext.ts';
 import * as domainPolicies from './migrations/2026-11-25-0004-domain-policies.ts';
 import * as rolloutStepClaims from './migrations/2026-11-25-0005-rollout-step-claims.ts';
+import * as channelsOnboarding from './migrations/2026-11-25-0006-channels-onboarding.ts';
 import type { Schema } from './schema.ts';
 
 /** Every migration, by name; names sort by date. Add new ones at the end; never edit a released one. */
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-0003-templates-ext': templatesExt,
   '2026-11-25-0004-domain-policies': domainPolicies,
   '2026-11-25-0005-rollout-step-claims': rolloutStepClaims,
+  '2026-11-25-0006-channels-onboarding': channelsOnboarding,
 };
 
 /** Names of the migrations this build knows, oldest first. */

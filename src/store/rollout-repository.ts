@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely, type Selectable, type Updateable, type UpdateObject } from 'kysely';
 import type { Page } from '../fleet/model.ts';
-import { emptyCounts, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
+import { emptyCounts, type DomainPolicySpec, type Rollout, type RolloutOrigin, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
 import type { ClaimRequest, RolloutPatch, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
 import type { DialectName } from './database.ts';
 import { decodeKeyCursor, toPage } from './paging.ts';
@@ -328,6 +328,9 @@ function toRolloutRow(rollout: Rollout): RolloutsTable {
     created_at: rollout.createdAt,
     updated_at: rollout.updatedAt,
     finished_at: rollout.finishedAt,
+    origin: rollout.origin,
+    promote_to: rollout.promoteTo,
+    ext_defaults_json: rollout.extDefaults === null ? null : JSON.stringify(rollout.extDefaults),
   };
 }
 
@@ -347,6 +350,9 @@ function toRollout(row: Selectable<RolloutsTable>): Rollout {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    origin: row.origin as RolloutOrigin,
+    promoteTo: row.promote_to,
+    extDefaults: row.ext_defaults_json === null ? null : (JSON.parse(row.ext_defaults_json) as Record<string, unknown>),
   };
   if (row.kind === 'domains' && domains !== null) return { ...common, kind: 'domains', templateId: null, userVersion: null, userDesc: null, domains };
   return { ...common, kind: 'template', templateId: Number(row.template_id), userVersion: row.user_version, userDesc: row.user_desc, domains };

@@ -106,6 +106,12 @@ export interface RolloutsTable {
   kind: string;
   /** `DomainPolicySpec`, or null. */
   domains_json: string | null;
+  /** `operator` or `onboarding` (0006). */
+  origin: string;
+  /** Channel to promote this rollout's version to when it completes (0006). */
+  promote_to: string | null;
+  /** Ext layer between the template's defaults and the merchant's overrides (0006). */
+  ext_defaults_json: string | null;
 }
 
 export interface RolloutTargetsTable {
@@ -163,6 +169,57 @@ export interface ExtHistoryTable {
   at: number;
 }
 
+export interface ChannelsTable {
+  name: string;
+  template_id: number;
+  user_version: string;
+  user_desc: string;
+  ext_defaults_json: string | null;
+  domain_policy_json: string | null;
+  /** 0 or 1. */
+  auto_release: number;
+  version: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface ChannelPromotionsTable {
+  rollout_id: string;
+  channel: string;
+  promoted_at: number;
+}
+
+export interface OnboardingPolicyTable {
+  /** Always `default`: one policy. */
+  id: string;
+  enabled: number;
+  channel: string;
+  /** 0, 1, or null (the channel decides). */
+  auto_release: number | null;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface OnboardingsTable {
+  app_id: string;
+  status: string;
+  channel: string;
+  template_id: number;
+  user_version: string;
+  rollout_id: string | null;
+  reason_code: string | null;
+  reason: string | null;
+  missing_permissions_json: string;
+  trigger: string;
+  domains_at: number | null;
+  uploaded_at: number | null;
+  auditing_at: number | null;
+  live_at: number | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Schema {
   credentials: CredentialsTable;
   leases: LeasesTable;
@@ -178,4 +235,8 @@ export interface Schema {
   template_ext: TemplateExtTable;
   merchant_ext: MerchantExtTable;
   ext_history: ExtHistoryTable;
+  channels: ChannelsTable;
+  channel_promotions: ChannelPromotionsTable;
+  onboarding_policy: OnboardingPolicyTable;
+  onboardings: OnboardingsTable;
 }

@@ -7,6 +7,8 @@ import type { Repositories, Store } from '../fleet/ports.ts';
 import { SqlApiKeyRepository } from './api-key-repository.ts';
 import { SqlAuditLogRepository } from './audit-log-repository.ts';
 import { SqlCapabilityRepository } from './capability-repository.ts';
+import { SqlChannelRepository } from './channel-repository.ts';
+import { SqlOnboardingRepository } from './onboarding-repository.ts';
 import { openDatabase, type Database, type DialectName, type OpenDatabaseOptions } from './database.ts';
 import { SqlMerchantRepository } from './merchant-repository.ts';
 import { SqlMerchantTokenRepository } from './merchant-token-repository.ts';
@@ -23,6 +25,8 @@ import { joining, transactor, type Transact } from './transact.ts';
 /** Fleet's repositories plus the ones its `Repositories` does not name yet, bound to one transaction. */
 export interface SqlRepositories extends Repositories {
   rollouts: SqlRolloutRepository;
+  channels: SqlChannelRepository;
+  onboardings: SqlOnboardingRepository;
 }
 
 export interface OpenStoreOptions extends OpenDatabaseOptions {
@@ -63,6 +67,10 @@ export class SqlStore implements Store {
   readonly templates: SqlTemplateRepository;
   /** Ext defaults, overrides and their history (fleet's `ExtRepository`). */
   readonly ext: SqlExtRepository;
+  /** Release channels, promotions and the onboarding policy (docs/onboarding.md). */
+  readonly channels: SqlChannelRepository;
+  /** Per-merchant onboarding records. */
+  readonly onboardings: SqlOnboardingRepository;
   /** The `TokenStore` to give `KuaishouPlatform`/`TokenManager`: shared by every instance on this database. */
   readonly tokenStore: SqlTokenStore;
   private readonly transact: Transact;
@@ -86,6 +94,8 @@ export class SqlStore implements Store {
     this.rollouts = new SqlRolloutRepository(database.db, database.dialect, this.transact);
     this.templates = new SqlTemplateRepository(database.db, this.transact);
     this.ext = new SqlExtRepository(database.db, this.transact);
+    this.channels = new SqlChannelRepository(database.db, this.transact);
+    this.onboardings = new SqlOnboardingRepository(database.db);
   }
 
   /**
@@ -116,6 +126,8 @@ export class SqlStore implements Store {
       auditLog: new SqlAuditLogRepository(db),
       apiKeys: new SqlApiKeyRepository(db),
       rollouts: new SqlRolloutRepository(db, this.dialect, joining(db)),
+      channels: new SqlChannelRepository(db, joining(db)),
+      onboardings: new SqlOnboardingRepository(db),
     };
   }
 }

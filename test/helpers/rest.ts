@@ -122,3 +122,30 @@ export function keyIdOf(key: string): string {
   assert.ok(id, 'a ksk_ key');
   return id;
 }
+
+/**
+ * The merchant's side of an authorization link, in a browser: opens the sandbox's authorization page,
+ * logs in as `merchantId`, picks `appId`, ticks `permissions`, confirms, and follows the redirect back to
+ * the service. Returns the service's answer page.
+ */
+export async function authorizeThroughPage(linkUrl: string, merchantId: string, appId: string, permissions: readonly number[] = [1, 2]): Promise<{ status: number; text: string }> {
+  const page = new URL(linkUrl);
+  page.searchParams.set('merchant_id', merchantId);
+  const form = await fetch(page);
+  assert.equal(form.status, 200, 'the authorization page opens');
+  await form.arrayBuffer();
+  const confirm = await fetch(`${page.origin}${page.pathname}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams([
+      ...['component_app_id', 'pre_auth_code', 'redirect_uri'].map((name) => [name, page.searchParams.get(name) ?? ''] as [string, string]),
+      ['merchant_id', merchantId],
+      ['app_id', appId],
+      ...permissions.map((id) => ['permission', String(id)] as [string, string]),
+    ]),
+  });
+  assert.equal(confirm.status, 302, 'the page redirects back to the service');
+  const back = await fetch(confirm.headers.get('location')!);
+  return { status: back.status, text: await back.text() };
+}

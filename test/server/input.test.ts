@@ -77,6 +77,7 @@ const APP_ROUTES: [string, string, string][] = [
   ['GET /api/v1/merchants/{appId}/ext', 'GET', '/ext'],
   ['PUT /api/v1/merchants/{appId}/ext', 'PUT', '/ext'],
   ['GET /api/v1/merchants/{appId}/ext/history', 'GET', '/ext/history'],
+  ['GET /api/v1/merchants/{appId}/onboarding/plan', 'GET', '/onboarding/plan'],
 ];
 
 /** App ids no route may accept, as they appear in the URL. */
@@ -360,6 +361,54 @@ function badRequests(): BadRequest[] {
   }
   add('GET /api/v1/rollouts/{id}/targets', 'an unknown state', { method: 'GET', path: '/api/v1/rollouts/ro_missing/targets?state=bogus', status: 400, code: 'invalid_request' });
   add('GET /api/v1/push-events', 'eventType 65 characters', { method: 'GET', path: `/api/v1/push-events?eventType=${long(65)}`, status: 400, code: 'invalid_request' });
+
+  // Channels and the onboarding policy (PUT routes: their own cases).
+  const putChannel = 'PUT /api/v1/channels/{name}';
+  const channel = { templateId: 1, userVersion: '1.0.0' };
+  for (const [what, request] of [
+    ['not JSON', { raw: '{"oops":', headers: JSON_TYPE, status: 400 }],
+    ['an array body', { body: [channel], status: 400 }],
+    ['no body', { status: 400 }],
+    ['text/plain', { raw: JSON.stringify(channel), headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' }],
+    ['over 1 MiB', { body: { ...channel, userDesc: long(ONE_MIB + 10) }, status: 413, code: 'body_too_large' }],
+    ['no templateId', { body: { userVersion: '1.0.0' }, status: 400 }],
+    ['templateId as text', { body: { ...channel, templateId: '1' }, status: 400 }],
+    ['an unknown field', { body: { ...channel, channel: 'beta' }, status: 400 }],
+    ['extDefaults an array', { body: { ...channel, extDefaults: [1] }, status: 400 }],
+    ['extDefaults over 32 KiB', { body: { ...channel, extDefaults: { big: long(40_000) } }, status: 400, code: 'ext_too_large' }],
+    ['extDefaults nested 20 deep', { body: { ...channel, extDefaults: JSON.parse(`${'{"a":'.repeat(20)}1${'}'.repeat(20)}`) as unknown }, status: 400, code: 'ext_too_deep' }],
+    ['a domain outside the registered ones', { body: { ...channel, domainPolicy: { webview: ['https://h5.not-registered.org'] } }, status: 400 }],
+    ['a domain with a path', { body: { ...channel, domainPolicy: { server: { request: ['https://api.example.com/v1'] } } }, status: 400 }],
+    ['a socket domain over https', { body: { ...channel, domainPolicy: { server: { socket: ['https://ws.example.com'] } } }, status: 400 }],
+    ['an unknown domain list', { body: { ...channel, domainPolicy: { server: { requests: ['https://api.example.com'] } } }, status: 400 }],
+    ['a domain policy naming no domain', { body: { ...channel, domainPolicy: {} }, status: 400 }],
+    ['baseVersion -1', { body: { ...channel, baseVersion: -1 }, status: 400 }],
+    ['autoRelease as text', { body: { ...channel, autoRelease: 'yes' }, status: 400 }],
+  ] as const) {
+    add(putChannel, what, { method: 'PUT', path: '/api/v1/channels/stable', code: 'invalid_request', ...request });
+  }
+  for (const [what, name] of [['capitals', 'Stable'], ['a space', 'a%20b'], ['33 characters', `a${long(32)}`], ['a leading digit', '1st']] as const) {
+    add(putChannel, `name with ${what}`, { method: 'PUT', path: `/api/v1/channels/${name}`, body: channel, status: 400, code: 'invalid_request' });
+    add('GET /api/v1/channels/{name}', `name with ${what}`, { method: 'GET', path: `/api/v1/channels/${name}`, status: 400, code: 'invalid_request' });
+  }
+  add('GET /api/v1/channels/{name}', 'an unknown channel', { method: 'GET', path: '/api/v1/channels/nope', status: 404, code: 'channel_not_found' });
+  add('GET /api/v1/channels', 'a method the route does not have', { method: 'DELETE', path: '/api/v1/channels', status: 404, code: 'not_found' });
+  add('GET /api/v1/onboarding', 'a method the route does not have', { method: 'POST', path: '/api/v1/onboarding', body: { enabled: true }, status: 404, code: 'not_found' });
+  for (const [what, body] of [
+    ['no enabled', { channel: 'stable' }],
+    ['enabled as text', { enabled: 'yes', channel: 'stable' }],
+    ['a bad channel name', { enabled: true, channel: 'Stable!' }],
+    ['a channel that does not exist', { enabled: true, channel: 'nope' }],
+    ['autoRelease as text', { enabled: false, channel: 'stable', autoRelease: 'no' }],
+    ['an unknown field', { enabled: false, channel: 'stable', sweep: true }],
+    ['an array body', [{ enabled: false, channel: 'stable' }]],
+  ] as const) {
+    add('PUT /api/v1/onboarding', what, { method: 'PUT', path: '/api/v1/onboarding', body, status: 400, code: 'invalid_request' });
+  }
+  add('GET /api/v1/merchants/{appId}/onboarding/plan', 'an unknown merchant', { method: 'GET', path: '/api/v1/merchants/ks_nobody/onboarding/plan', status: 404, code: 'merchant_not_found' });
+  add('GET /api/v1/merchants', 'onboarding=bogus', { method: 'GET', path: '/api/v1/merchants?onboarding=bogus', status: 400, code: 'invalid_request' });
+  add('GET /api/v1/merchants', 'onboarding=stuck with status', { method: 'GET', path: '/api/v1/merchants?onboarding=stuck&status=authorized', status: 400, code: 'invalid_request' });
+  add('POST /api/v1/rollouts', 'a promoteTo that is no channel name', { method: 'POST', path: '/api/v1/rollouts', body: { templateId: 1, userVersion: '9.9.9', userDesc: '', targets: { appIds: [APP] }, promoteTo: 'Not A Name' }, status: 400, code: 'invalid_request' });
 
   const listKeys = 'GET /api/v1/keys';
   add(listKeys, 'a method the route does not have', { method: 'PUT', path: '/api/v1/keys', body: { name: 'k', role: 'admin' }, status: 404, code: 'not_found' });

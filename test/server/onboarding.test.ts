@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { dialectTargets } from '../store/dialects.ts';
 import { startStack, type Stack } from '../helpers/service.ts';
+import { authorizeThroughPage } from '../helpers/rest.ts';
 
 const APP = 'ks0000000000000001';
 
@@ -22,26 +23,9 @@ for (const dialect of dialectTargets()) {
       assert.ok(link.json.expiresAt > Date.now());
 
       // The merchant, in a browser: log in, pick the app, confirm.
-      const page = new URL(link.json.url);
-      page.searchParams.set('merchant_id', 'm000001');
-      const form = await fetch(page);
-      assert.equal(form.status, 200);
-      const confirm = await fetch(`${page.origin}${page.pathname}`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams([
-          ...['component_app_id', 'pre_auth_code', 'redirect_uri'].map((name) => [name, page.searchParams.get(name) ?? ''] as [string, string]),
-          ['merchant_id', 'm000001'],
-          ['app_id', APP],
-          ['permission', '1'],
-          ['permission', '2'],
-        ]),
-      });
-      assert.equal(confirm.status, 302);
-      const back = await fetch(confirm.headers.get('location')!);
+      const back = await authorizeThroughPage(link.json.url, 'm000001', APP, [1, 2]);
       assert.equal(back.status, 200);
-      assert.match(await back.text(), /授权成功/);
+      assert.match(back.text, /授权成功/);
 
       const listed = await stack.api<{ items: { appId: string; status: string; permissions: number[] }[] }>('GET', '/api/v1/merchants', { key: stack.keys.viewer });
       assert.equal(listed.status, 200);

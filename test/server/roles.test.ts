@@ -40,6 +40,8 @@ const REQUIRED: Record<string, Role> = {
   'POST /api/v1/templates/sync': 'operator',
   'PUT /api/v1/templates/{templateId}/ext': 'operator',
   'PUT /api/v1/merchants/{appId}/ext': 'operator',
+  'PUT /api/v1/channels/{name}': 'operator',
+  'PUT /api/v1/onboarding': 'admin',
 
   'GET /api/v1/merchants': 'viewer',
   'GET /api/v1/merchants/{appId}': 'viewer',
@@ -60,6 +62,10 @@ const REQUIRED: Record<string, Role> = {
   'GET /api/v1/templates/{templateId}/ext': 'viewer',
   'GET /api/v1/merchants/{appId}/ext': 'viewer',
   'GET /api/v1/merchants/{appId}/ext/history': 'viewer',
+  'GET /api/v1/channels': 'viewer',
+  'GET /api/v1/channels/{name}': 'viewer',
+  'GET /api/v1/onboarding': 'viewer',
+  'GET /api/v1/merchants/{appId}/onboarding/plan': 'viewer',
 };
 
 /** A well-formed request body for each route that takes one. */
@@ -75,6 +81,8 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/domain-policies': { targets: { appIds: ['ks0000000000000001'] }, webviewDomains: ['https://h5.example.com'], dryRun: true },
   'PUT /api/v1/templates/{templateId}/ext': { ext: { theme: 'roles' }, baseVersion: 0 },
   'PUT /api/v1/merchants/{appId}/ext': { templateId: 1, overrides: { shopId: 'roles' }, baseVersion: 0 },
+  'PUT /api/v1/channels/{name}': { templateId: 1, userVersion: '1.0.0' },
+  'PUT /api/v1/onboarding': { enabled: false, channel: 'stable' },
 };
 
 interface KeyAnswer {
@@ -109,6 +117,7 @@ for (const dialect of dialectTargets()) {
         .replace('{appId}', APP)
         .replace('{capability}', 'live-mount')
         .replace('{templateId}', '1')
+        .replace('{name}', 'stable')
         .replace('{id}', template.startsWith('/api/v1/rollouts/') ? rolloutId : (options.keyId ?? spareKeyId));
       const body = options.noBody ? undefined : BODIES[route];
       return stack.api(method, path, { key, ...(body === undefined ? {} : { body }), ...(options.headers ? { headers: options.headers } : {}) });
@@ -136,6 +145,8 @@ for (const dialect of dialectTargets()) {
       spareKeyId = (await createKey('viewer', 'spare')).id;
       // The ext routes name a synced template.
       assert.equal((await stack.api('POST', '/api/v1/templates/sync', { key: stack.keys.operator })).status, 200);
+      const channel = await stack.api('PUT', '/api/v1/channels/stable', { key: stack.keys.operator, body: BODIES['PUT /api/v1/channels/{name}'] });
+      assert.equal(channel.status, 200, JSON.stringify(channel.json));
       const rollout = await stack.api<{ rollout: { id: string } }>('POST', '/api/v1/rollouts', { key: stack.keys.operator, body: BODIES['POST /api/v1/rollouts'] });
       assert.equal(rollout.status, 201, JSON.stringify(rollout.json));
       rolloutId = rollout.json.rollout.id;
@@ -207,8 +218,8 @@ for (const dialect of dialectTargets()) {
           refused++;
         }
       }
-      // viewer: 21 mutating routes + GET keys; operator: the 2 key routes + GET keys.
-      assert.equal(refused, 25);
+      // viewer: 23 mutating routes + GET keys; operator: the 2 key routes, PUT onboarding + GET keys.
+      assert.equal(refused, 28);
       assert.deepEqual(await untouched(), before);
     });
 
@@ -222,7 +233,7 @@ for (const dialect of dialectTargets()) {
 
     test('read routes are open to a viewer', async () => {
       const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
-      assert.equal(reads.length, 18);
+      assert.equal(reads.length, 22);
       // Something to show on the QR code.
       assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
       for (const route of reads) {

@@ -24,7 +24,7 @@ const noPlatform = new Proxy({} as PlatformPort, {
 function rolloutWithFailures(id: string): { rollout: Rollout; targets: RolloutTarget[] } {
   const at = Date.now();
   const rollout: Rollout = {
-    id, kind: 'template', domains: null, templateId: 1, userVersion: '1.0.0', userDesc: 'x', status: 'running', autoRelease: true, maxFailureRate: 0.1,
+    id, kind: 'template', domains: null, origin: 'operator', promoteTo: null, extDefaults: null, templateId: 1, userVersion: '1.0.0', userDesc: 'x', status: 'running', autoRelease: true, maxFailureRate: 0.1,
     failuresAcknowledged: 0, concurrency: 5, waves: [{ wave: 1, size: 3 }], currentWave: 1, pauseReason: null,
     createdBy: null, createdAt: at, updatedAt: at, finishedAt: null,
   };

@@ -24,6 +24,9 @@ const common = {
   createdAt: T0,
   updatedAt: T0,
   finishedAt: null,
+  origin: 'operator' as const,
+  promoteTo: null,
+  extDefaults: null,
 };
 
 function domainRollout(domains: DomainRollout['domains'] = { server: { request: ['https://api.example.com'] }, webview: [] }): DomainRollout {

@@ -29,6 +29,9 @@ function makeRollout(overrides: Partial<Rollout> = {}): Rollout {
     createdAt: T0,
     updatedAt: T0,
     finishedAt: null,
+    origin: 'operator',
+    promoteTo: null,
+    extDefaults: null,
     ...overrides,
   } as Rollout;
 }

@@ -79,6 +79,8 @@ export async function callbackRoutes(app: FastifyInstance, ctx: ServerContext): 
       }
       try {
         const merchant = await ctx.merchants.completeAuthorization(code, 'redirect');
+        // Quick activation: whether this redirect or the push exchanged the code, the merchant is authorized now.
+        ctx.onboarding.trigger(merchant.appId, 'redirect');
         return resultPage('授权成功', `小程序 <b>${escapeHtml(merchant.appId)}</b> 已授权给服务商（权限集 ${merchant.permissions.join('、')}）。可以关闭此页面。<br><small>Authorization complete.</small>`);
       } catch (error) {
         const message = error instanceof FleetError ? error.message : 'internal error';

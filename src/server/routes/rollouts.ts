@@ -1,6 +1,7 @@
 /** Rollouts: create (with the plan), list, progress, targets, lifecycle commands, and SSE progress. */
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { CHANNEL_NAME_PATTERN } from '../../fleet/channel-model.ts';
 import { TARGET_STATES } from '../../fleet/rollout-model.ts';
 import type { Actor } from '../../fleet/audit-trail.ts';
 import type { RolloutService } from '../../fleet/rollout-service.ts';
@@ -27,6 +28,8 @@ export const DomainPolicySchema = Type.Object(
 
 const RolloutSchema = Type.Object({
   id: Type.String(),
+  origin: Type.Union([Type.Literal('operator'), Type.Literal('onboarding')]),
+  promoteTo: Nullable(Type.String()),
   kind: Type.Union([Type.Literal('template'), Type.Literal('domains')]),
   templateId: Nullable(Type.Integer()),
   userVersion: Nullable(Type.String()),
@@ -88,6 +91,7 @@ const CreateBody = Type.Object(
     autoRelease: Type.Optional(Type.Boolean()),
     /** Applied to each merchant before its upload (onboarding). */
     domains: Type.Optional(Nullable(DomainPolicySchema)),
+    promoteTo: Type.Optional(Type.String({ pattern: CHANNEL_NAME_PATTERN, maxLength: 32, description: 'When the rollout completes, this release channel takes its template and version' })),
   },
   { additionalProperties: false },
 );
