@@ -3,6 +3,7 @@ import { session } from './api/client.ts';
 import { Layout } from './components/layout.tsx';
 import { useI18n } from './i18n/index.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
+import { ChannelsPage } from './pages/channels.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DomainPoliciesPage } from './pages/domain-policies.tsx';
 import { InvitePage } from './pages/invite.tsx';
@@ -36,6 +37,8 @@ function Page({ route }: { route: Route }) {
       return <RolloutPage key={route.id} id={route.id} />;
     case 'domain-policies':
       return <DomainPoliciesPage />;
+    case 'channels':
+      return <ChannelsPage />;
     case 'audit-log':
       return <AuditLogPage />;
     case 'not-found':

@@ -11,6 +11,7 @@ export type Route =
   | { page: 'rollout-new' }
   | { page: 'rollout'; id: string }
   | { page: 'domain-policies' }
+  | { page: 'channels' }
   | { page: 'audit-log' }
   | { page: 'not-found' };
 
@@ -26,6 +27,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'rollouts' && second === 'new' && parts.length === 2) return { page: 'rollout-new' };
   if (first === 'rollouts' && second && parts.length === 2) return { page: 'rollout', id: second };
   if (first === 'domain-policies' && parts.length === 1) return { page: 'domain-policies' };
+  if (first === 'channels' && parts.length === 1) return { page: 'channels' };
   if (first === 'audit-log' && parts.length === 1) return { page: 'audit-log' };
   return { page: 'not-found' };
 }

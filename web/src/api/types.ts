@@ -27,7 +27,66 @@ export interface Capability {
   updatedAt: number;
 }
 
-export type MerchantDetail = Merchant & { capabilities: Capability[] };
+export type MerchantDetail = Merchant & { capabilities: Capability[]; onboarding?: OnboardingView };
+
+/** Quick activation (快速开通, issue #7): docs/onboarding.md. */
+export const ONBOARDING_STEPS = ['authorized', 'domains', 'uploaded', 'auditing', 'live'] as const;
+export type OnboardingStep = (typeof ONBOARDING_STEPS)[number];
+export type OnboardingStatus = 'none' | 'blocked' | 'starting' | 'in_progress' | 'live' | 'failed' | 'disabled';
+
+export interface OnboardingView {
+  status: OnboardingStatus;
+  channel: string | null;
+  rolloutId: string | null;
+  reason: string | null;
+  missingPermissions: number[];
+  timeline: { step: OnboardingStep; at: number | null; done: boolean }[];
+}
+
+export interface DomainPolicySpec {
+  server?: Partial<Record<ServerDomainList, string[]>>;
+  webview?: string[];
+}
+
+export interface Channel {
+  name: string;
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  extDefaults: Record<string, unknown> | null;
+  domainPolicy: DomainPolicySpec | null;
+  autoRelease: boolean;
+  version: number;
+  updatedAt: number;
+  updatedBy: string | null;
+}
+
+export interface ChannelBody {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  extDefaults: Record<string, unknown> | null;
+  domainPolicy: DomainPolicySpec | null;
+  autoRelease: boolean;
+  baseVersion: number;
+}
+
+export interface OnboardingPolicy {
+  enabled: boolean;
+  channel: string;
+  autoRelease: boolean | null;
+  forcedOff: boolean;
+}
+
+export interface OnboardingPlan {
+  appId: string;
+  policy: OnboardingPolicy;
+  channel: Channel | null;
+  current: OnboardingView;
+  wouldStart: boolean;
+  steps: ({ step: string } & Record<string, unknown>)[];
+  blockers: { code: string; message: string }[];
+}
 
 export interface Page<T> {
   items: T[];
@@ -133,6 +192,7 @@ export interface NewRollout {
   autoRelease?: boolean;
   maxFailureRate?: number;
   concurrency?: number;
+  promoteTo?: string;
 }
 
 /** GET|PUT /api/v1/merchants/:appId/ext (issue #5's ext config). */

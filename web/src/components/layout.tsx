@@ -12,6 +12,7 @@ const NAV: { to: string; key: MessageKey }[] = [
   { to: '/templates', key: 'nav.templates' },
   { to: '/rollouts', key: 'nav.rollouts' },
   { to: '/domain-policies', key: 'nav.domainPolicies' },
+  { to: '/channels', key: 'nav.channels' },
   { to: '/audit-log', key: 'nav.auditLog' },
 ];
 

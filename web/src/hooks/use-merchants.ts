@@ -12,6 +12,8 @@ export interface MerchantListParams {
   order?: string;
   cursor?: string;
   limit?: number;
+  /** `stuck`: merchants whose onboarding is blocked, failed or slow; combines with no other filter or sort. */
+  onboarding?: 'stuck';
 }
 
 export function useMerchantPage(params: MerchantListParams) {

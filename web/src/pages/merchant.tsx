@@ -4,6 +4,7 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { CapabilitiesPanel } from '../components/merchant/capabilities-panel.tsx';
 import { DomainsPanel } from '../components/merchant/domains-panel.tsx';
 import { ExtPanel } from '../components/merchant/ext-panel.tsx';
+import { OnboardingPanel } from '../components/merchant/onboarding-panel.tsx';
 import { VersionsPanel } from '../components/merchant/versions-panel.tsx';
 import { Pager, useCursorStack } from '../components/pager.tsx';
 import { useAuditLog } from '../hooks/use-audit-log.ts';
@@ -43,6 +44,7 @@ export function MerchantPage({ appId }: { appId: string }) {
           <p className="muted">
             {t('merchant.meta', { appId: m.appId, authorizedAt: time(m.authorizedAt), permissions: m.permissions.join(', ') })}
           </p>
+          <OnboardingPanel appId={appId} onboarding={m.onboarding} />
           <VersionsPanel appId={appId} />
           <DomainsPanel appId={appId} />
           <CapabilitiesPanel appId={appId} capabilities={m.capabilities} />

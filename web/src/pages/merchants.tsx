@@ -19,12 +19,12 @@ function useDebounced<T>(value: T, ms: number): T {
   return settled;
 }
 
-function SortHeader({ sort, current, order, onSort, label }: { sort: Sort; current: Sort; order: 'asc' | 'desc'; onSort: (sort: Sort) => void; label: MessageKey }) {
+function SortHeader({ sort, current, order, onSort, label, disabled }: { sort: Sort; current: Sort; order: 'asc' | 'desc'; onSort: (sort: Sort) => void; label: MessageKey; disabled?: boolean }) {
   const { t } = useI18n();
   const active = sort === current;
   return (
     <th scope="col" aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
-      <button type="button" className="link" onClick={() => onSort(sort)}>
+      <button type="button" className="link" disabled={disabled} onClick={() => onSort(sort)}>
         {t(label)} {active ? (order === 'asc' ? '▲' : '▼') : ''}
       </button>
     </th>
@@ -38,6 +38,8 @@ export function MerchantsPage() {
   const [status, setStatus] = useState('');
   const [auditState, setAuditState] = useState('');
   const [version, setVersion] = useState('');
+  const [onboarding, setOnboarding] = useState('');
+  const stuck = onboarding === 'stuck';
   const [sort, setSort] = useState<Sort>('appId');
   const [order, setOrder] = useState<'asc' | 'desc'>('asc');
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -45,8 +47,10 @@ export function MerchantsPage() {
   const q = useDebounced(search.trim(), 250);
   const auditVersion = useDebounced(version.trim(), 250);
   const { reset } = pager;
-  useEffect(() => reset(), [q, status, auditState, auditVersion, sort, order, reset]);
-  const page = useMerchantPage({ q, status, auditState, auditVersion, sort, order, ...(pager.cursor ? { cursor: pager.cursor } : {}) });
+  useEffect(() => reset(), [q, status, auditState, auditVersion, sort, order, onboarding, reset]);
+  const cursor = pager.cursor ? { cursor: pager.cursor } : {};
+  // The stuck list takes no other filter nor a sort (the server says 400): those controls are off meanwhile.
+  const page = useMerchantPage(stuck ? { onboarding: 'stuck', ...cursor } : { q, status, auditState, auditVersion, sort, order, ...cursor });
   const items = page.data?.items ?? [];
 
   const onSort = (next: Sort) => {
@@ -84,11 +88,11 @@ export function MerchantsPage() {
       <div className="filters" role="search">
         <div className="field">
           <label htmlFor="merchant-search">{t('merchants.search')}</label>
-          <input id="merchant-search" type="search" value={search} onChange={(event) => setSearch(event.target.value)} placeholder={t('merchants.searchHint')} />
+          <input id="merchant-search" type="search" disabled={stuck} value={search} onChange={(event) => setSearch(event.target.value)} placeholder={t('merchants.searchHint')} />
         </div>
         <div className="field">
           <label htmlFor="merchant-status">{t('merchants.status')}</label>
-          <select id="merchant-status" value={status} onChange={(event) => setStatus(event.target.value)}>
+          <select id="merchant-status" disabled={stuck} value={status} onChange={(event) => setStatus(event.target.value)}>
             <option value="">{t('common.all')}</option>
             <option value="authorized">{t('state.authorized')}</option>
             <option value="revoked">{t('state.revoked')}</option>
@@ -96,7 +100,7 @@ export function MerchantsPage() {
         </div>
         <div className="field">
           <label htmlFor="merchant-audit">{t('merchants.auditState')}</label>
-          <select id="merchant-audit" value={auditState} onChange={(event) => setAuditState(event.target.value)}>
+          <select id="merchant-audit" disabled={stuck} value={auditState} onChange={(event) => setAuditState(event.target.value)}>
             <option value="">{t('common.all')}</option>
             {(['auditing', 'passed', 'rejected', 'withdrawn'] as const).map((state) => (
               <option key={state} value={state}>
@@ -108,7 +112,14 @@ export function MerchantsPage() {
         </div>
         <div className="field">
           <label htmlFor="merchant-version">{t('merchants.version')}</label>
-          <input id="merchant-version" value={version} onChange={(event) => setVersion(event.target.value)} placeholder="1.0.0" size={10} />
+          <input id="merchant-version" disabled={stuck} value={version} onChange={(event) => setVersion(event.target.value)} placeholder="1.0.0" size={10} />
+        </div>
+        <div className="field">
+          <label htmlFor="merchant-onboarding">{t('merchants.onboarding')}</label>
+          <select id="merchant-onboarding" value={onboarding} onChange={(event) => setOnboarding(event.target.value)} data-testid="onboarding-filter">
+            <option value="">{t('common.all')}</option>
+            <option value="stuck">{t('merchants.stuck')}</option>
+          </select>
         </div>
       </div>
 
@@ -136,12 +147,12 @@ export function MerchantsPage() {
             <th scope="col" className="check">
               <input type="checkbox" aria-label={t('merchants.selectPage')} checked={allOnPage} onChange={togglePage} />
             </th>
-            <SortHeader sort="appId" current={sort} order={order} onSort={onSort} label="merchants.appId" />
-            <SortHeader sort="name" current={sort} order={order} onSort={onSort} label="merchants.name" />
+            <SortHeader sort="appId" current={sort} order={order} onSort={onSort} disabled={stuck} label="merchants.appId" />
+            <SortHeader sort="name" current={sort} order={order} onSort={onSort} disabled={stuck} label="merchants.name" />
             <th scope="col">{t('merchants.status')}</th>
             <th scope="col">{t('merchants.lastAudit')}</th>
-            <SortHeader sort="authorizedAt" current={sort} order={order} onSort={onSort} label="merchants.authorizedAt" />
-            <SortHeader sort="updatedAt" current={sort} order={order} onSort={onSort} label="merchants.updatedAt" />
+            <SortHeader sort="authorizedAt" current={sort} order={order} onSort={onSort} disabled={stuck} label="merchants.authorizedAt" />
+            <SortHeader sort="updatedAt" current={sort} order={order} onSort={onSort} disabled={stuck} label="merchants.updatedAt" />
           </tr>
         </thead>
         <tbody>
@@ -172,6 +183,7 @@ export function MerchantsPage() {
           ))}
         </tbody>
       </table>
+      {stuck && <p className="muted small">{t('merchants.stuckHint')}</p>}
       {page.isSuccess && items.length === 0 && <p className="muted">{t('merchants.empty')}</p>}
       <Pager pager={pager} nextCursor={page.data?.nextCursor} />
     </section>

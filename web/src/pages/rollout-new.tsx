@@ -1,8 +1,10 @@
 /** The rollout wizard: template and version, targets (all, the merchants table's selection, a filter) with a preview count, waves and limits; the plan from the server's answer. */
 import { useState, type FormEvent } from 'react';
 import type { NewRollout, RolloutTargets, Wave } from '../api/types.ts';
+import { CHANNEL_NAME } from '../components/channel-editor.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { rolloutTitle } from '../components/rollout-title.ts';
+import { useChannels } from '../hooks/use-channels.ts';
 import { useCan } from '../hooks/use-me.ts';
 import { useMerchantCount } from '../hooks/use-merchants.ts';
 import { useCreateRollout } from '../hooks/use-rollouts.ts';
@@ -42,6 +44,7 @@ export function NewRolloutPage() {
   const { search } = useLocation();
   const canOperate = useCan('operator');
   const templates = useTemplates();
+  const channels = useChannels();
   const create = useCreateRollout();
   const [selection] = useState(readSelection);
   const [templateId, setTemplateId] = useState(search.get('templateId') ?? '');
@@ -53,6 +56,7 @@ export function NewRolloutPage() {
   const [autoRelease, setAutoRelease] = useState(true);
   const [maxFailurePercent, setMaxFailurePercent] = useState('20');
   const [concurrency, setConcurrency] = useState('10');
+  const [promoteTo, setPromoteTo] = useState('');
 
   const chosenTemplate = templateId || String(templates.data?.at(-1)?.templateId ?? '');
   const template = templates.data?.find((candidate) => String(candidate.templateId) === chosenTemplate);
@@ -60,7 +64,7 @@ export function NewRolloutPage() {
   const waveProblem = waves.some((w) => !(Number(w.value) > 0) || (w.kind === 'percent' && Number(w.value) > 100) || (w.kind === 'count' && !Number.isInteger(Number(w.value))));
   const failure = Number(maxFailurePercent);
   const cap = Number(concurrency);
-  const valid = chosenTemplate !== '' && version !== '' && !waveProblem && failure >= 0 && failure <= 100 && Number.isInteger(cap) && cap >= 1 && cap <= 1000 && (mode !== 'selection' || selection.length > 0);
+  const valid = chosenTemplate !== '' && version !== '' && !waveProblem && failure >= 0 && failure <= 100 && Number.isInteger(cap) && cap >= 1 && cap <= 1000 && (mode !== 'selection' || selection.length > 0) && (promoteTo === '' || CHANNEL_NAME.test(promoteTo));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -75,6 +79,7 @@ export function NewRolloutPage() {
       autoRelease,
       maxFailureRate: failure / 100,
       concurrency: cap,
+      ...(promoteTo ? { promoteTo } : {}),
     };
     create.mutate(body);
   };
@@ -185,6 +190,17 @@ export function NewRolloutPage() {
           <div className="field">
             <label htmlFor="rollout-concurrency">{t('rolloutNew.concurrency')}</label>
             <input id="rollout-concurrency" type="number" min={1} max={1000} value={concurrency} onChange={(event) => setConcurrency(event.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor="rollout-promote">{t('rolloutNew.promoteTo')}</label>
+            <input id="rollout-promote" list="rollout-channels" value={promoteTo} onChange={(event) => setPromoteTo(event.target.value.trim())} placeholder="stable" maxLength={32} aria-invalid={promoteTo !== '' && !CHANNEL_NAME.test(promoteTo)} />
+            <datalist id="rollout-channels">
+              {channels.data?.map((channel) => (
+                <option key={channel.name} value={channel.name} />
+              ))}
+            </datalist>
+            {promoteTo !== '' && !CHANNEL_NAME.test(promoteTo) && <p className="field-error">{t('channels.nameInvalid')}</p>}
+            <p className="muted small">{t('rolloutNew.promoteHint')}</p>
           </div>
         </fieldset>
 
