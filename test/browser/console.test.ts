@@ -3,7 +3,8 @@
  * embedded defaults — the sandbox and the server on SQLite in a temporary DATA_DIR, on free ports: sign in
  * with the printed admin key → invite a merchant → authorize it on the sandbox page → it is listed → a
  * rollout to all merchants → progress reaches done → the merchant's QR code is shown → a viewer key sees
- * no release button. A screenshot of each page goes to test-artifacts/console/. `npm run test:browser`.
+ * no release button, nor any channel or policy button; a `stable` channel put through the channels page
+ * and the merchant's onboarding card with its dry run. A screenshot of each page goes to test-artifacts/console/. `npm run test:browser`.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -169,6 +170,46 @@ describe('the admin console in Chromium', () => {
     await page.getByLabel('Language').selectOption('zh-CN');
   });
 
+  test('a stable channel put through the channels page; the merchant page shows its onboarding card', async () => {
+    await page.getByRole('link', { name: '发布渠道', exact: true }).click();
+    await page.getByRole('heading', { name: '发布渠道', level: 1 }).waitFor();
+    await page.getByTestId('onboarding-policy').waitFor();
+    await page.getByTestId('new-channel').click();
+    await page.locator('#channel-new-name').fill('Stable');
+    await page.getByText('小写字母开头').waitFor();
+    assert.ok(await page.getByTestId('save-channel').isDisabled(), 'a bad name is refused before anything is sent');
+    await page.locator('#channel-new-name').fill('stable');
+    await page.locator('#channel-new-ext').fill('[1, 2]');
+    await page.getByText('必须是 JSON 对象').waitFor();
+    assert.ok(await page.getByTestId('save-channel').isDisabled(), 'ext defaults that are not an object are refused');
+    await page.locator('#channel-new-ext').fill('{"theme": "light"}');
+    await page.getByTestId('save-channel').click();
+    await page.getByTestId('channel-saved').waitFor();
+    await page.getByTestId('channels-table').getByText('stable').waitFor();
+    const stored = await api<{ name: string; version: number; extDefaults: unknown; domainPolicy: unknown }>('GET', '/api/v1/channels/stable');
+    assert.deepEqual([stored.version, stored.extDefaults, stored.domainPolicy], [1, { theme: 'light' }, null]);
+    await shot('15-channels');
+
+    await page.goto(`${product!.url}/merchants/${appId}`);
+    const card = page.getByTestId('onboarding-card');
+    await card.getByRole('heading', { name: '开通进度' }).waitFor();
+    const detail = await api<{ onboarding: { status: string } }>('GET', `/api/v1/merchants/${appId}`);
+    const shown: Record<string, string> = { none: '未开通', blocked: '已阻塞', starting: '启动中', in_progress: '进行中', live: '已上线', failed: '失败', disabled: '已关闭' };
+    assert.equal(await page.getByTestId('onboarding-status').textContent(), shown[detail.onboarding.status]);
+    await page.getByTestId('onboarding-dry-run').click();
+    const plan = page.getByTestId('onboarding-plan');
+    await plan.waitFor();
+    await plan.getByText('stable').first().waitFor();
+    await card.screenshot({ path: join(ARTIFACTS, '16-onboarding-card.png') });
+
+    // The stuck list loads (its own query: no other filter or sort goes with it).
+    await page.getByRole('link', { name: '商家', exact: true }).click();
+    await page.getByTestId('onboarding-filter').selectOption('stuck');
+    await page.getByText('阻塞、失败或进行超过 30 分钟').waitFor();
+    await page.waitForFunction("document.querySelector('[data-testid=merchants-table]')?.getAttribute('aria-busy') === 'false'");
+    assert.equal(await page.getByRole('alert').count(), 0, 'no error from the stuck list');
+  });
+
   test('a viewer key cannot see the release button (nor any other action)', async () => {
     const viewer = await api<{ key: string }>('POST', '/api/v1/keys', { name: 'console viewer', role: 'viewer' });
     await page.getByRole('button', { name: '退出' }).click();
@@ -187,5 +228,12 @@ describe('the admin console in Chromium', () => {
     await page.getByRole('link', { name: '批量发布', exact: true }).click();
     await page.getByRole('heading', { name: '批量发布', level: 1 }).waitFor();
     assert.equal(await page.getByTestId('new-rollout').count(), 0);
+    // Channels: read-only for a viewer (a channel opens to view, with no save button).
+    await page.getByRole('link', { name: '发布渠道', exact: true }).click();
+    await page.getByTestId('open-channel-stable').click();
+    await page.getByTestId('channel-editor').waitFor();
+    assert.equal(await page.getByTestId('new-channel').count(), 0);
+    assert.equal(await page.getByTestId('save-channel').count(), 0);
+    assert.equal(await page.getByTestId('save-policy').count(), 0);
   });
 });
