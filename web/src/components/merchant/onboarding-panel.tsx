@@ -12,6 +12,22 @@ import { ErrorMessage } from '../error-message.tsx';
 const TONE: Record<OnboardingStatus, string> = { none: 'muted', disabled: 'muted', blocked: 'bad', failed: 'bad', starting: 'info', in_progress: 'info', live: 'ok' };
 const PERMISSION_SET: Record<number, MessageKey> = { 1: 'onboarding.set1', 2: 'onboarding.set2' };
 
+/** What a step of the dry run would do, in words where the console knows the step, else its JSON. */
+function StepDetail({ step }: { step: OnboardingPlan['steps'][number] }) {
+  const { t } = useI18n();
+  const { step: name, ...rest } = step;
+  if (name === 'upload') {
+    return (
+      <>
+        {t('onboarding.planUpload', { templateId: String(rest.templateId), version: String(rest.userVersion) })} {rest.ext !== undefined && <code className="small">ext {JSON.stringify(rest.ext)}</code>}
+      </>
+    );
+  }
+  if (name === 'release') return <>{rest.automatic === true ? t('onboarding.planReleaseAuto') : t('onboarding.planReleaseManual')}</>;
+  if (name === 'audit') return null;
+  return Object.keys(rest).length > 0 ? <code className="small">{JSON.stringify(rest)}</code> : null;
+}
+
 function PlanView({ plan }: { plan: OnboardingPlan }) {
   const { t, has } = useI18n();
   return (
@@ -39,11 +55,11 @@ function PlanView({ plan }: { plan: OnboardingPlan }) {
       ) : (
         <ol data-testid="plan-steps">
           {plan.steps.map((step, index) => {
-            const { step: name, ...rest } = step;
+            const name = step.step;
             const key = `onboarding.plan.${name}`;
             return (
               <li key={index}>
-                <strong>{has(key) ? t(key) : name}</strong> {Object.keys(rest).length > 0 && <code className="small">{JSON.stringify(rest)}</code>}
+                <strong>{has(key) ? t(key) : name}</strong> <StepDetail step={step} />
               </li>
             );
           })}
