@@ -202,11 +202,37 @@ describe('the admin console in Chromium', () => {
     await plan.getByText('stable').first().waitFor();
     await card.screenshot({ path: join(ARTIFACTS, '16-onboarding-card.png') });
 
-    // The stuck list loads (its own query: no other filter or sort goes with it).
+    // Another merchant authorizes without set 1 (development): its onboarding stops, said in plain words.
+    await page.getByRole('link', { name: '邀请商家' }).click();
+    await page.getByTestId('create-invite').click();
+    const link = await page.getByTestId('invite-link').inputValue();
+    const merchantPage = await context.newPage();
+    await merchantPage.goto(link);
+    await merchantPage.locator('#merchant').selectOption({ index: 1 });
+    await merchantPage.getByRole('button', { name: '登录' }).click();
+    const blockedAppId = await merchantPage.locator('input[name="app_id"]:checked').inputValue();
+    assert.notEqual(blockedAppId, appId);
+    await merchantPage.locator('input[name="permission"][value="1"]').uncheck();
+    await merchantPage.getByRole('button', { name: '确认授权' }).click();
+    await merchantPage.waitForURL((url) => url.pathname.startsWith('/callbacks/authorize'));
+    await merchantPage.close();
+    await page.goto(`${product!.url}/merchants/${blockedAppId}`);
+    for (let i = 0; i < 60 && (await page.getByTestId('onboarding-status').textContent()) !== '已阻塞'; i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+      await page.getByTestId('onboarding-status').waitFor();
+    }
+    assert.equal(await page.getByTestId('onboarding-status').textContent(), '已阻塞');
+    await page.getByTestId('onboarding-missing').getByText('权限集 1：开发管理').waitFor();
+    await page.getByTestId('onboarding-reason').waitFor();
+    await page.getByTestId('onboarding-card').screenshot({ path: join(ARTIFACTS, '17-onboarding-blocked.png') });
+
+    // The stuck list (its own query: no other filter or sort goes with it) has that merchant, not the live one.
     await page.getByRole('link', { name: '商家', exact: true }).click();
     await page.getByTestId('onboarding-filter').selectOption('stuck');
     await page.getByText('阻塞、失败或进行超过 30 分钟').waitFor();
-    await page.waitForFunction("document.querySelector('[data-testid=merchants-table]')?.getAttribute('aria-busy') === 'false'");
+    await page.getByTestId('merchants-table').getByRole('link', { name: blockedAppId }).waitFor();
+    assert.equal(await page.getByTestId('merchants-table').getByRole('link', { name: appId, exact: true }).count(), 0);
     assert.equal(await page.getByRole('alert').count(), 0, 'no error from the stuck list');
   });
 
