@@ -82,7 +82,7 @@ export function ChannelsPage() {
       <section aria-labelledby="policy-title" className="panel">
         <h2 id="policy-title">{t('channels.policy')}</h2>
         <ErrorMessage error={policy.error} />
-        {policy.data && channels.data && <PolicyForm key={JSON.stringify(policy.data)} policy={policy.data} channels={channels.data} />}
+        {policy.data && channels.data && <PolicyForm policy={policy.data} channels={channels.data} />}
       </section>
 
       <section aria-labelledby="channels-title" className="panel">
