@@ -35,7 +35,12 @@ async function main(): Promise<void> {
     sandbox,
     databaseUrl,
     adminKey: `ksk_${randomBytes(24).toString('hex')}`,
-    env: { KS_RATE_LIMIT_PER_SEC: String(RATE), LOG_LEVEL: 'warn' },
+    env: {
+      KS_RATE_LIMIT_PER_SEC: String(RATE),
+      LOG_LEVEL: 'warn',
+    },
+    // BENCH_CPU_PROF=<dir>: a CPU profile of the service process, written there when it exits.
+    ...(process.env.BENCH_CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] } : {}),
     waitForTicket: true,
   });
   try {

@@ -1,8 +1,23 @@
-/** A token bucket for platform calls: at most `perSecond` on average, bursts up to `burst`. */
+/**
+ * Which calls go first when several wait for the rate limit: `finish` (a call that completes a merchant's
+ * rollout: release, rollback), then `step` (a call in the middle of a step: submit for audit, reads, domain
+ * changes), then `start` (a call that starts new work: upload). Serving finishing calls first frees a
+ * rollout's in-flight slots sooner, so new uploads keep coming without a batch's uploads all going before
+ * its submissions.
+ */
+export type CallPriority = 'finish' | 'step' | 'start';
+
+const ORDER: Record<CallPriority, number> = { finish: 0, step: 1, start: 2 };
+
+/**
+ * A token bucket for platform calls: at most `perSecond` on average, bursts up to `burst`. Waiting calls
+ * are served by priority, in order within one priority.
+ */
 export class RateLimiter {
   private tokens: number;
   private last: number;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly waiting: (() => void)[][] = [[], [], []];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly perSecond: number,
@@ -13,24 +28,37 @@ export class RateLimiter {
     this.last = now();
   }
 
-  /** Resolves when one call may go; callers are served in order. */
-  acquire(): Promise<void> {
+  /** Resolves when one call may go. */
+  acquire(priority: CallPriority = 'step'): Promise<void> {
     if (this.perSecond <= 0) return Promise.resolve();
-    const turn = this.queue.then(() => this.take());
-    this.queue = turn.catch(() => undefined);
-    return turn;
+    return new Promise<void>((resolve) => {
+      this.waiting[ORDER[priority]]!.push(resolve);
+      this.serve();
+    });
   }
 
-  private async take(): Promise<void> {
-    for (;;) {
-      const now = this.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-      this.last = now;
-      if (this.tokens >= 1) {
+  /** Calls waiting for a token now. */
+  get queued(): number {
+    return this.waiting.reduce((sum, queue) => sum + queue.length, 0);
+  }
+
+  /** Hands out the tokens there are, highest priority first; when calls still wait, sleeps until the next token. */
+  private serve(): void {
+    if (this.timer !== undefined) return; // the timer serves them
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    for (const queue of this.waiting) {
+      while (queue.length > 0 && this.tokens >= 1) {
         this.tokens -= 1;
-        return;
+        queue.shift()!();
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.ceil(((1 - this.tokens) / this.perSecond) * 1000)));
+    }
+    if (this.queued > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.serve();
+      }, Math.max(1, Math.ceil(((1 - this.tokens) / this.perSecond) * 1000)));
     }
   }
 }

@@ -17,7 +17,7 @@ import type { Page } from './model.ts';
 import type { PlatformPort } from './platform-port.ts';
 import { translatePlatformError } from './platform-errors.ts';
 import type { MerchantRepository } from './ports.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { RateLimiter, type CallPriority } from './rate-limiter.ts';
 import { planWaves, TERMINAL_STATES, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
 import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
 import { selectTargets, type RolloutTargets } from './rollout-targets.ts';
@@ -91,6 +91,7 @@ export class RolloutService {
   private ticking: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
+  private again = false;
   private claims = 0;
 
   constructor(private readonly options: RolloutServiceOptions) {
@@ -100,7 +101,7 @@ export class RolloutService {
     this.step = {
       platform: options.platform,
       extFor: options.extFor,
-      beforeCall: () => this.limiter.acquire(),
+      beforeCall: (priority) => this.limiter.acquire(priority),
       now: this.now,
       auditPollMs: options.auditPollMs ?? 30_000,
     };
@@ -130,8 +131,8 @@ export class RolloutService {
   }
 
   /** Waits for the platform rate limit this instance's rollouts share (dry runs read through it too). */
-  beforeCall(): Promise<void> {
-    return this.limiter.acquire();
+  beforeCall(priority?: CallPriority): Promise<void> {
+    return this.limiter.acquire(priority);
   }
 
   private async launch(actor: Actor, action: string, input: BatchSettings, fields: Fields, summary: Record<string, unknown>): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
@@ -283,12 +284,25 @@ export class RolloutService {
     await Promise.all(this.inFlight);
   }
 
-  /** Runs a scheduling round now unless one is running. */
+  /**
+   * Runs a scheduling round now; when one is running, another follows it. A kick is never lost: a step that
+   * frees its slot while a round is past its claim gets the slot refilled by the next round at once, not
+   * by the interval tick. Kicks during a round coalesce into one more round.
+   */
   kick(): void {
-    if (this.stopped || this.ticking) return;
-    this.ticking = this.tick()
-      .catch((error: unknown) => this.options.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'rollout tick failed'))
-      .finally(() => (this.ticking = undefined));
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.rounds().finally(() => (this.ticking = undefined));
+  }
+
+  private async rounds(): Promise<void> {
+    do {
+      this.again = false;
+      await this.tick().catch((error: unknown) => this.options.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'rollout tick failed'));
+    } while (this.again && !this.stopped);
   }
 
   /** One round over the active rollouts: claims due targets and starts their steps. Exposed for tests. */

@@ -9,6 +9,7 @@ import { FleetError } from './errors.ts';
 import { diffDomains, namesServer, namesWebview, serverDrifts, serverSetLists, webviewDrifts, type CurrentDomains, type DomainDiff } from './domain-policy.ts';
 import { translatePlatformError } from './platform-errors.ts';
 import type { PlatformPort, Versions } from './platform-port.ts';
+import type { CallPriority } from './rate-limiter.ts';
 import type { DomainPolicySpec, DomainRollout, RolloutTarget, TargetState, TemplateRollout } from './rollout-model.ts';
 import type { TargetUpdate } from './rollout-ports.ts';
 
@@ -16,8 +17,11 @@ export interface StepContext {
   platform: PlatformPort;
   /** The merged ext config the upload sends: template defaults ← `layer` (a channel's) ← the merchant's overrides. */
   extFor(appId: string, templateId: number, layer: Record<string, unknown> | null): Promise<Record<string, unknown>>;
-  /** Waits for the platform rate limit before each call. */
-  beforeCall(): Promise<void>;
+  /**
+   * Waits for the platform rate limit before each call; `priority` (default `step`) says which waiting
+   * calls go first: releases and rollbacks (`finish`), then submissions and reads, then uploads (`start`).
+   */
+  beforeCall(priority?: CallPriority): Promise<void>;
   now(): number;
   /** How long to wait before looking at an audit again when no push arrived. */
   auditPollMs: number;
@@ -67,7 +71,7 @@ export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, 
       case 'pending':
         if (seen === undefined) {
           const extJson = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
-          await ctx.beforeCall();
+          await ctx.beforeCall('start');
           await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
           current = await versions();
         }
@@ -99,7 +103,7 @@ export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, 
           state = seen ?? 'pending';
           break;
         }
-        await ctx.beforeCall();
+        await ctx.beforeCall('finish');
         await platform.release(appId);
         return { state: 'released', lastError: null, lastErrorCode: null };
       default:
@@ -121,7 +125,7 @@ async function firstAttempt(ctx: StepContext, rollout: TemplateRollout, target: 
   switch (target.state) {
     case 'pending': {
       const extJson = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
-      await ctx.beforeCall();
+      await ctx.beforeCall('start');
       await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
       return submitFirst(ctx, rollout, appId);
     }
@@ -130,12 +134,12 @@ async function firstAttempt(ctx: StepContext, rollout: TemplateRollout, target: 
     case 'auditing':
       if (target.auditPushed !== rollout.userVersion) return undefined;
       if (!rollout.autoRelease) return { state: 'audit_passed', nextRunAt: Number.MAX_SAFE_INTEGER, lastError: null, lastErrorCode: null };
-      await ctx.beforeCall();
+      await ctx.beforeCall('finish');
       await platform.release(appId);
       return { state: 'released', lastError: null, lastErrorCode: null };
     case 'audit_passed':
       if (!rollout.autoRelease) return { state: 'audit_passed', nextRunAt: Number.MAX_SAFE_INTEGER, lastError: null, lastErrorCode: null };
-      await ctx.beforeCall();
+      await ctx.beforeCall('finish');
       await platform.release(appId);
       return { state: 'released', lastError: null, lastErrorCode: null };
     default:
@@ -168,7 +172,7 @@ export async function rollBackTarget(ctx: StepContext, rollout: TemplateRollout,
     if (!versions.online!.canRollback) {
       throw new FleetError('platform_rejected', 'rollback_not_possible', 'the platform has no previous version to roll back to', { platformCodeName: 'ROLLBACK_NOT_ALLOWED' });
     }
-    await ctx.beforeCall();
+    await ctx.beforeCall('finish');
     await ctx.platform.rollback(target.appId);
   }
   return { state: 'rolled_back', lastError: null, lastErrorCode: null };

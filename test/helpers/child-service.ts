@@ -38,6 +38,8 @@ export interface ChildServiceOptions {
   /** Wait until a component ticket push reached it (a first instance on a new database). */
   waitForTicket?: boolean;
   startTimeoutMs?: number;
+  /** Extra node flags before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 /** A port in 5000–5999 (the range the project leaves to tests) nobody listens on right now. */
@@ -63,7 +65,7 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
     const answer = await sandbox.control('PUT', '/component', { authEventUrl: `${url}/callbacks/auth`, messageUrl: `${url}/callbacks/events` });
     if (answer.status !== 200) throw new Error(`registering the push URLs: HTTP ${answer.status}`);
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/server/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
