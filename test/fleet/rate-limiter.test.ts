@@ -52,3 +52,24 @@ test('a call arriving with a token to spare goes at once, and no more calls go t
   await third;
   assert.deepEqual(order, ['a', 'b', 'c']);
 });
+
+test('time the process lost while calls waited is made up at once, but never past perSecond calls in 1,000 ms', async () => {
+  let at = 0;
+  let stepping = false;
+  const limiter = new RateLimiter(10, 1, () => (stepping ? (at += 100) : at));
+  let granted = 0;
+  const waits = Array.from({ length: 31 }, () => limiter.acquire('step').then(() => granted++));
+  await new Promise(setImmediate);
+  assert.equal(granted, 1, 'the burst of 1 goes at once, the other 30 wait');
+  at = 5_000; // the process was stalled for 5 s (a starved CPU, a busy event loop) while they waited
+  try {
+    for (let i = 0; i < 500 && granted === 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise(setImmediate);
+    // A bucket capped at its burst would have dropped the 5 s and let 1 call go; the window allows 10.
+    assert.equal(granted, 11, 'a second of calls (10) went at once after the stall, no more');
+  } finally {
+    stepping = true;
+    await Promise.all(waits);
+  }
+  assert.equal(granted, 31);
+});
