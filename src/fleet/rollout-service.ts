@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../kuaishou/logger.ts';
 import { checkDomainPolicy } from './domain-policy.ts';
 import type { RegisteredDomains } from './domain-rules.ts';
-import { conflict, FleetError, invalid, notFound } from './errors.ts';
-import { errorCodeOf, recordAction, type Actor } from './audit-trail.ts';
+import { conflict, invalid, notFound } from './errors.ts';
+import { recordAction, type Actor } from './audit-trail.ts';
 import type { AuditLogRepository } from './ports.ts';
 import { checkChannelName } from './channel-service.ts';
 import type { Page } from './model.ts';
@@ -22,7 +22,7 @@ import { planWaves, TERMINAL_STATES, type DomainPolicySpec, type Rollout, type R
 import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
 import { selectTargets, type RolloutTargets } from './rollout-targets.ts';
 import { newRolloutId, newTarget, startOneMerchantRollout, type OneMerchantRolloutInput } from './one-merchant-rollout.ts';
-import { advanceDomainTarget, advanceTarget, rollBackTarget, type StepContext } from './rollout-steps.ts';
+import { advanceDomainTarget, advanceTarget, retryOrFail, rollBackTarget, type StepContext } from './rollout-steps.ts';
 
 export type { RolloutTargets } from './rollout-targets.ts';
 
@@ -285,9 +285,8 @@ export class RolloutService {
   }
 
   /**
-   * Runs a scheduling round now; when one is running, another follows it. A kick is never lost: a step that
-   * frees its slot while a round is past its claim gets the slot refilled by the next round at once, not
-   * by the interval tick. Kicks during a round coalesce into one more round.
+   * Runs a scheduling round now; when one is running, another follows it (kicks during a round coalesce
+   * into one more). A kick is never lost: a slot freed while a round is past its claim is refilled at once.
    */
   kick(): void {
     if (this.stopped) return;
@@ -374,25 +373,13 @@ export class RolloutService {
     try {
       update = await run(target);
     } catch (caught) {
-      update = this.failure(target, translatePlatformError(caught, target.appId));
+      const { maxAttempts = 8, retryBaseMs = 1000 } = this.options;
+      update = retryOrFail(target, translatePlatformError(caught, target.appId), { maxAttempts, retryBaseMs, now: this.now() });
     }
     const stored = await this.options.rollouts.finishStep(target.rolloutId, target.appId, owner, update, this.now());
     if (!stored) this.options.logger.warn({ rolloutId: target.rolloutId, appId: target.appId }, 'lost the lease on a rollout target; another instance took it');
     else if (update.state !== undefined && update.state !== target.state) this.options.onTargetMoved?.(rollout, target.appId, update.state, this.now());
-    if (update.state !== undefined || update.nextRunAt === undefined) this.kick();
-  }
-
-  /** Transient: retry later with backoff; business: the target fails with the platform's code. */
-  private failure(target: RolloutTarget, error: unknown): TargetUpdate {
-    const attempts = target.attempts + 1;
-    const message = error instanceof Error ? error.message : String(error);
-    const code = error instanceof FleetError ? errorCodeOf(error) : 'internal';
-    const transient = !(error instanceof FleetError) || error.type === 'upstream_unavailable';
-    if (transient && attempts < (this.options.maxAttempts ?? 8)) {
-      const delay = Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (attempts - 1), 60_000) * (0.75 + Math.random() / 2);
-      return { attempts, nextRunAt: this.now() + Math.round(delay), lastErrorCode: code, lastError: message };
-    }
-    return { attempts, state: 'failed', lastErrorCode: code, lastError: message };
+    this.kick(); // its slot is free: refill it now
   }
 
   /** A status change, compare-and-set on the status just read; when another change got in first, re-decided. */

@@ -5,6 +5,7 @@
  * outcome is unknown, a retry) reads the versions first, so a retry, a restart or a second instance never
  * uploads or submits twice.
  */
+import { errorCodeOf } from './audit-trail.ts';
 import { FleetError } from './errors.ts';
 import { diffDomains, namesServer, namesWebview, serverDrifts, serverSetLists, webviewDrifts, type CurrentDomains, type DomainDiff } from './domain-policy.ts';
 import { translatePlatformError } from './platform-errors.ts';
@@ -162,6 +163,19 @@ async function submitFirst(ctx: StepContext, rollout: TemplateRollout, appId: st
     throw error;
   }
   return { state: 'auditing', nextRunAt: ctx.now() + ctx.auditPollMs, lastError: null, lastErrorCode: null };
+}
+
+/** A failed step: transient errors retry later with backoff; business errors fail the target with the platform's code. */
+export function retryOrFail(target: RolloutTarget, error: unknown, policy: { maxAttempts: number; retryBaseMs: number; now: number }): TargetUpdate {
+  const attempts = target.attempts + 1;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof FleetError ? errorCodeOf(error) : 'internal';
+  const transient = !(error instanceof FleetError) || error.type === 'upstream_unavailable';
+  if (transient && attempts < policy.maxAttempts) {
+    const delay = Math.min(policy.retryBaseMs * 2 ** (attempts - 1), 60_000) * (0.75 + Math.random() / 2);
+    return { attempts, nextRunAt: policy.now + Math.round(delay), lastErrorCode: code, lastError: message };
+  }
+  return { attempts, state: 'failed', lastErrorCode: code, lastError: message };
 }
 
 /** Rolls a released target back (A9) when its online version is still this rollout's. */

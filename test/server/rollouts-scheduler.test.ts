@@ -23,7 +23,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 function rolloutOf(id: string, appIds: string[], concurrency: number): { rollout: Rollout; targets: RolloutTarget[] } {
   const at = Date.now();
   const rollout: Rollout = {
-    id, kind: 'template', domains: null, templateId: 1, userVersion: '1.0.0', userDesc: 'x', status: 'running', autoRelease: true, maxFailureRate: 1,
+    id, kind: 'template', domains: null, origin: 'operator', promoteTo: null, extDefaults: null, templateId: 1, userVersion: '1.0.0', userDesc: 'x', status: 'running', autoRelease: true, maxFailureRate: 1,
     failuresAcknowledged: 0, concurrency, waves: [{ wave: 1, size: appIds.length }], currentWave: 1, pauseReason: null,
     createdBy: null, createdAt: at, updatedAt: at, finishedAt: null,
   };
