@@ -284,10 +284,7 @@ export class RolloutService {
     await Promise.all(this.inFlight);
   }
 
-  /**
-   * Runs a scheduling round now; when one is running, another follows it (kicks during a round coalesce
-   * into one more). A kick is never lost: a slot freed while a round is past its claim is refilled at once.
-   */
+  /** Runs a round now, or one more after the running one: a slot freed past a round's claim is refilled. */
   kick(): void {
     if (this.stopped) return;
     if (this.ticking) {
@@ -297,11 +294,14 @@ export class RolloutService {
     this.ticking = this.rounds().finally(() => (this.ticking = undefined));
   }
 
+  /** Rounds back to back while kicks come, 20 ms apart so the steps finishing meanwhile share one claim. */
   private async rounds(): Promise<void> {
-    do {
+    for (;;) {
       this.again = false;
       await this.tick().catch((error: unknown) => this.options.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'rollout tick failed'));
-    } while (this.again && !this.stopped);
+      if (!this.again || this.stopped) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** One round over the active rollouts: claims due targets and starts their steps. Exposed for tests. */
