@@ -80,6 +80,8 @@ export interface RolloutServiceOptions {
   onCompleted?: (rollout: Rollout) => void;
 }
 
+type Step = (target: RolloutTarget, ctx: StepContext) => Promise<TargetUpdate>;
+
 const ADVANCING: TargetState[] = ['pending', 'uploaded', 'auditing', 'audit_passed'];
 
 export class RolloutService {
@@ -309,7 +311,7 @@ export class RolloutService {
     const { rollouts } = this.options;
     for (const rollout of await rollouts.active()) {
       if (rollout.status === 'rolling_back' && rollout.kind === 'template') {
-        await this.dispatch(rollout, ['released'], 0, (target) => rollBackTarget(this.step, rollout, target));
+        await this.dispatch(rollout, ['released'], 0, (target, ctx) => rollBackTarget(ctx, rollout, target));
         const progress = await rollouts.progress(rollout.id);
         if (progress.byState.released === 0) await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now(), 'rolling_back');
         continue;
@@ -317,8 +319,8 @@ export class RolloutService {
       await this.gate(rollout);
       const fresh = await rollouts.get(rollout.id);
       if (fresh?.status !== 'running') continue;
-      if (fresh.kind === 'domains') await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target) => advanceDomainTarget(this.step, fresh, target));
-      else await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target) => advanceTarget(this.step, fresh, target));
+      if (fresh.kind === 'domains') await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target, ctx) => advanceDomainTarget(ctx, fresh, target));
+      else await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target, ctx) => advanceTarget(ctx, fresh, target));
     }
   }
 
@@ -348,8 +350,9 @@ export class RolloutService {
     }
   }
 
-  private async dispatch(rollout: Rollout, states: TargetState[], wave: number, run: (target: RolloutTarget) => Promise<TargetUpdate>): Promise<void> {
+  private async dispatch(rollout: Rollout, states: TargetState[], wave: number, run: Step): Promise<void> {
     const now = this.now();
+    const leaseMs = this.options.leaseMs ?? 60_000;
     // A fresh owner token per claim fences a step that outlived its lease, even against this instance.
     const owner = `${this.owner}:${++this.claims}`;
     const claimed = await this.options.rollouts.claim({
@@ -358,20 +361,28 @@ export class RolloutService {
       states,
       now,
       owner,
-      leaseMs: this.options.leaseMs ?? 60_000,
+      leaseMs,
       limit: rollout.concurrency,
       maxInFlight: rollout.concurrency,
     });
     for (const target of claimed) {
-      const work = this.runStep(rollout, target, owner, run).finally(() => this.inFlight.delete(work));
+      const work = this.runStep(rollout, target, owner, now + leaseMs / 2, run).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     }
   }
 
-  private async runStep(rollout: Rollout, target: RolloutTarget, owner: string, run: (target: RolloutTarget) => Promise<TargetUpdate>): Promise<void> {
+  /** No platform call once half the lease is gone (another claim may be near): a transient failure instead. */
+  private async runStep(rollout: Rollout, target: RolloutTarget, owner: string, callBy: number, run: Step): Promise<void> {
+    const ctx: StepContext = {
+      ...this.step,
+      beforeCall: async (priority) => {
+        await this.limiter.acquire(priority);
+        if (this.now() > callBy) throw new Error('the step held its lease too long to call the platform; retried later');
+      },
+    };
     let update: TargetUpdate;
     try {
-      update = await run(target);
+      update = await run(target, ctx);
     } catch (caught) {
       const { maxAttempts = 8, retryBaseMs = 1000 } = this.options;
       update = retryOrFail(target, translatePlatformError(caught, target.appId), { maxAttempts, retryBaseMs, now: this.now() });

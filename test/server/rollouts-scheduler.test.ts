@@ -108,5 +108,38 @@ for (const dialect of dialectTargets()) {
       const progress = await store.rollouts.progress(rollout.id);
       assert.equal(progress.byState.auditing, 4, 'every target uploaded and submitted once');
     });
+
+    test('a step whose lease is half gone before its call makes no platform call: a transient failure, retried later', async () => {
+      const { rollout, targets } = rolloutOf('ro_sched_lease', ['ks_late'], 1);
+      await store.rollouts.create(rollout, targets);
+      const calls: string[] = [];
+      const platform = new Proxy({} as PlatformPort, {
+        get: (_target, name) => () => {
+          calls.push(String(name));
+          return Promise.resolve();
+        },
+      });
+      let at = Date.now();
+      // Only the first claim gets the target: later rounds (its kick) find it not due yet (backoff).
+      const repository: RolloutRepository = Object.assign(Object.create(store.rollouts) as RolloutRepository, {
+        claim: async (request: ClaimRequest) => {
+          const got = await store.rollouts.claim(request);
+          if (got.length > 0) at += 6_000; // the step then waits 6 s of its 10 s lease (rate limit, a stalled process) before its call
+          return got;
+        },
+      });
+      const service = new RolloutService({
+        rollouts: repository, merchants: store.merchants, auditLog: store.auditLog, platform, extFor: () => Promise.resolve({}), logger: silentLogger,
+        rateLimitPerSec: 0, leaseMs: 10_000, now: () => at,
+      });
+      await service.tick();
+      await service.stop();
+      assert.deepEqual(calls, [], 'no upload after half the lease');
+      const [stored] = (await store.rollouts.targets({ rolloutId: rollout.id, limit: 10 })).items;
+      assert.equal(stored?.state, 'pending');
+      assert.equal(stored?.attempts, 1);
+      assert.equal(stored?.leaseOwner, null, 'the lease is given back');
+      assert.ok((stored?.nextRunAt ?? 0) > at, 'retried later, with backoff');
+    });
   });
 }
