@@ -1,7 +1,7 @@
 /**
  * Two provider server processes on one PostgreSQL schema share one rollout: each claims targets with
  * leases, neither does a target's work twice. The sandbox's call log shows one upload, one submission and
- * one release per merchant; each instance's own metrics show that both made uploads.
+ * one release per merchant; the two instances' own metrics add up to exactly one upload per merchant.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -53,8 +53,10 @@ for (const dialect of dialectTargets().filter((d) => d.name === 'postgres')) {
       assert.equal(done.progress.byState.released, MERCHANTS, JSON.stringify(done.progress.byState));
       assertOncePerMerchant(await sandbox.calls(), apps);
       const [byFirst, bySecond] = [await uploadsBy(first), await uploadsBy(second)];
+      // Each merchant's one upload was made by exactly one of the two processes, both claiming the whole time.
+      // Which one does how much is not fixed: an instance refills a slot it frees at once, so it may keep the
+      // whole concurrency cap while the other's claims find it full (fair shares per instance: docs/rollouts.md).
       assert.equal(byFirst + bySecond, MERCHANTS, `uploads: ${byFirst} + ${bySecond}`);
-      assert.ok(byFirst > 0 && bySecond > 0, `both instances uploaded: ${byFirst} and ${bySecond}`);
     });
   });
 }
