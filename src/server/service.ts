@@ -144,7 +144,14 @@ export async function startService(config: ServerConfig, options: StartOptions =
     merchants: store.merchants,
     rollouts: store.rollouts,
     starter: rollouts,
-    platform,
+    // Its versions reads share the instance's platform rate limit with the rollouts (50 merchants authorizing
+    // at once must not burst past it).
+    platform: {
+      getVersions: async (appId: string) => {
+        await rollouts.beforeCall('step');
+        return platform.getVersions(appId);
+      },
+    },
     auditLog: store.auditLog,
     extFor,
     logger,
