@@ -6,7 +6,7 @@
  */
 import { buildSandbox, type Sandbox } from './sandbox/app.ts';
 import { SandboxConfigError, sandboxOptionsFromEnv } from './sandbox/config.ts';
-import { ConfigError, serverConfigFromEnv } from './server/config.ts';
+import { componentEnv, ConfigError, serverConfigFromEnv } from './server/config.ts';
 import { startService } from './server/service.ts';
 
 function exit(message: string, code: number): never {
@@ -41,13 +41,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = serverConfigFromEnv({
-      KS_BASE_URL: sandboxUrl,
-      KS_COMPONENT_APP_ID: component.componentAppId,
-      KS_COMPONENT_APP_SECRET: component.componentAppSecret,
-      KS_MESSAGE_TOKEN: component.messageToken,
-      KS_MESSAGE_KEY: component.messageKey,
-      KS_SERVER_DOMAINS: component.serverDomains.join(','),
-      KS_WEBVIEW_DOMAINS: component.webviewDomains.join(','),
+      ...componentEnv(sandboxUrl, component),
       DATABASE_URL: `sqlite:${dataDir}/ks-isv.db`,
       KS_ISV_SECRET_KEY_FILE: `${dataDir}/secret.key`,
       ...env,

@@ -70,6 +70,29 @@ function hostList(env: Env, name: string): string[] {
   return list;
 }
 
+/** What a platform registered for the component (the sandbox's, for `npm start`, tests and benches). */
+export interface RegisteredComponent {
+  componentAppId: string;
+  componentAppSecret: string;
+  messageToken: string;
+  messageKey: string;
+  serverDomains: readonly string[];
+  webviewDomains: readonly string[];
+}
+
+/** The KS_* environment that points this server at a platform and its registered component. */
+export function componentEnv(baseUrl: string, component: RegisteredComponent): Record<string, string> {
+  return {
+    KS_BASE_URL: baseUrl,
+    KS_COMPONENT_APP_ID: component.componentAppId,
+    KS_COMPONENT_APP_SECRET: component.componentAppSecret,
+    KS_MESSAGE_TOKEN: component.messageToken,
+    KS_MESSAGE_KEY: component.messageKey,
+    KS_SERVER_DOMAINS: component.serverDomains.join(','),
+    KS_WEBVIEW_DOMAINS: component.webviewDomains.join(','),
+  };
+}
+
 export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
   const rawPort = env.PORT ?? '3000';
   const port = Number(rawPort);

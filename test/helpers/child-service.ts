@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import type { RolloutProgress } from '../../src/fleet/rollout-model.ts';
+import { componentEnv } from '../../src/server/config.ts';
 import type { CallCounts, SandboxHarness } from './sandbox.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -74,13 +75,7 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: options.databaseUrl,
-      KS_BASE_URL: sandbox.url,
-      KS_COMPONENT_APP_ID: component.componentAppId,
-      KS_COMPONENT_APP_SECRET: component.componentAppSecret,
-      KS_MESSAGE_TOKEN: component.messageToken,
-      KS_MESSAGE_KEY: component.messageKey,
-      KS_SERVER_DOMAINS: component.serverDomains.join(','),
-      KS_WEBVIEW_DOMAINS: component.webviewDomains.join(','),
+      ...componentEnv(sandbox.url, component),
       KS_ISV_SECRET_KEY: SECRET_KEY,
       KS_ISV_ADMIN_KEY: options.adminKey,
       LOG_LEVEL: 'warn',

@@ -4,7 +4,7 @@
  * captured log lines, and a small REST client.
  */
 import { Writable } from 'node:stream';
-import { serverConfigFromEnv } from '../../src/server/config.ts';
+import { componentEnv, serverConfigFromEnv } from '../../src/server/config.ts';
 import { createLogger, startService, type Service } from '../../src/server/service.ts';
 import { newApiKey } from '../../src/server/api-keys.ts';
 import type { Role } from '../../src/fleet/model.ts';
@@ -65,13 +65,7 @@ export async function startStack(dialect: DialectTarget, options: StackOptions =
   const config = serverConfigFromEnv({
     PORT: '0',
     DATABASE_URL: database.url,
-    KS_BASE_URL: sandbox.url,
-    KS_COMPONENT_APP_ID: component.componentAppId,
-    KS_COMPONENT_APP_SECRET: component.componentAppSecret,
-    KS_MESSAGE_TOKEN: component.messageToken,
-    KS_MESSAGE_KEY: component.messageKey,
-    KS_SERVER_DOMAINS: component.serverDomains.join(','),
-    KS_WEBVIEW_DOMAINS: component.webviewDomains.join(','),
+    ...componentEnv(sandbox.url, component),
     KS_ISV_SECRET_KEY: TEST_SECRET_KEY.toString('base64'),
     LOG_LEVEL: 'debug',
     ...options.env,
