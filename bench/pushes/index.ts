@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   console.log(`N=${N} distinct pushes per run, ${CONCURRENCY} in flight, warm-up ${WARMUP}, ${ROUNDS} rounds alternating (bare, pushes), plain fetch`);
   const events = MIX === 'mixed' ? '1/2 PACKAGE_AUDIT_RESULT (known merchant), 1/4 CAPABILITY_RESULT, 1/4 unknown' : `${MIX} only`;
   console.log(`events: ${events}; the service logs at ${LOG_LEVEL} into a discarding sink`);
-  const list = targets();
+  const only = process.env.BENCH_DIALECTS?.split(',').map((d) => d.trim()).filter(Boolean);
+  const list = targets().filter((t) => !only || only.includes(t.name));
   if (list.length === 1) console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL to bench it too)');
   const summary: string[] = [];
   for (const target of list) {

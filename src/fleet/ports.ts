@@ -63,6 +63,12 @@ export type PushEffect =
   | { type: 'lastAudit'; appId: string; audit: LastAudit; at: number }
   | { type: 'capability'; record: CapabilityRecord };
 
+/** One push to store, with its database-only effect if it has one. */
+export interface PushRecording {
+  event: PushEventRecord;
+  effect?: PushEffect;
+}
+
 export interface PushEventRepository {
   /** Inserts the event; false when its msgId is already stored (a resend). */
   insert(event: PushEventRecord): Promise<boolean>;
@@ -72,6 +78,13 @@ export interface PushEventRepository {
    * changes no merchant (the event is still stored).
    */
   record(event: PushEventRecord, effect?: PushEffect): Promise<boolean>;
+  /**
+   * `record` for many pushes in ONE atomic unit (group commit: one commit, on PostgreSQL one statement, for
+   * all of them): all stored with their effects, or none when it throws. Answers, in order, whether each
+   * was stored (false: a resend, or a msgId repeated earlier in `pushes`). Effects apply in the order given:
+   * of two audit results for one merchant, the later one is the merchant's last audit.
+   */
+  recordMany(pushes: readonly PushRecording[]): Promise<boolean[]>;
   exists(msgId: string): Promise<boolean>;
   list(query: { limit: number; cursor?: string; eventType?: string }): Promise<Page<PushEventRecord>>;
 }

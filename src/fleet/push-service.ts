@@ -12,7 +12,8 @@ import { FleetError } from './errors.ts';
 import type { CapabilityName, LastAudit, PushEventRecord, PushOutcome } from './model.ts';
 import type { PlatformPort } from './platform-port.ts';
 import { translatePlatformError } from './platform-errors.ts';
-import type { PushEffect, Repositories, Store } from './ports.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { PushEffect, PushRecording, Repositories, Store } from './ports.ts';
 
 export type PushResult = 'applied' | 'duplicate' | 'ignored' | 'failed';
 
@@ -46,6 +47,10 @@ export interface PushServiceOptions {
   platform: PlatformPort;
   logger: Logger;
   now?: () => number;
+  /** Most pushes stored in one commit (default 64). */
+  maxBatch?: number;
+  /** Called after each group commit that stored new pushes, with their number (resends found stored not counted). */
+  onBatchStored?: (pushes: number) => void;
   /** Called after an event's effect is committed (metrics, SSE…). */
   onApplied?: (event: PushEvent, result: PushResult) => void;
 }
@@ -54,9 +59,19 @@ export class PushService {
   private readonly now: () => number;
   /** Deliveries of one msgId being handled in this process: concurrent resends share the first one's work. */
   private readonly inFlight = new Map<string, Promise<PushResult>>();
+  /**
+   * Pushes with a database-only effect (audit and capability results, unknown events: nearly all of them)
+   * are stored by group commit: those arriving while a batch is being written share the next batch's one
+   * commit, which is what a push costs most.
+   */
+  private readonly recorder: GroupCommit<PushRecording, boolean>;
 
   constructor(private readonly options: PushServiceOptions) {
     this.now = options.now ?? Date.now;
+    this.recorder = new GroupCommit((pushes) => options.store.pushEvents.recordMany(pushes), options.maxBatch ?? 64, (results) => {
+      const stored = results.filter(Boolean).length;
+      if (stored > 0) options.onBatchStored?.(stored);
+    });
   }
 
   handle(channel: 'auth' | 'events', push: OpenedPush): Promise<PushResult> {
@@ -86,7 +101,7 @@ export class PushService {
     const { apply } = prepared;
     const inserted =
       apply === undefined
-        ? await store.pushEvents.record(record, prepared.effect)
+        ? await this.recorder.submit({ event: record, ...(prepared.effect && { effect: prepared.effect }) })
         : await store.transaction(async (tx) => {
             const fresh = await tx.pushEvents.insert(record);
             if (fresh || prepared.applyEvenIfStored) await apply(tx);

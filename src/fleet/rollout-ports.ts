@@ -26,6 +26,12 @@ export interface TargetUpdate {
   lastError?: string | null;
 }
 
+/** An audit result that wakes a merchant's rollout targets; `passedVersion` when it passed. */
+export interface AuditWake {
+  appId: string;
+  passedVersion?: string;
+}
+
 export interface RolloutRepository {
   /** Stores a new rollout and its targets (in one transaction). */
   create(rollout: Rollout, targets: RolloutTarget[]): Promise<void>;
@@ -64,5 +70,7 @@ export interface RolloutRepository {
    * keeps `auditPushed` and makes the target due at once.
    */
   wake(appId: string, states: TargetState | readonly TargetState[], at: number, passedVersion?: string): Promise<number>;
+  /** `wake` for many audit results at once (one statement), applied in order. */
+  wakeMany(results: readonly AuditWake[], states: TargetState | readonly TargetState[], at: number): Promise<number>;
   targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>>;
 }

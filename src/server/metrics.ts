@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics in text exposition format, without a client library: a few labelled counters.
  * HTTP requests, upstream (Kuaishou) calls by operation and result, token refreshes, pushes by event and
- * outcome.
+ * outcome, and how many pushes each commit stored.
  */
 type Labels = Record<string, string>;
 
@@ -33,8 +33,10 @@ export class Metrics {
   readonly upstreamCalls = new Counter('ksisv_upstream_calls_total', 'Kuaishou platform calls by operation and result.');
   readonly tokenRefreshes = new Counter('ksisv_token_refreshes_total', 'Token refresh calls by kind.');
   readonly pushes = new Counter('ksisv_pushes_total', 'Pushes received by event and outcome.');
+  readonly pushCommits = new Counter('ksisv_push_commits_total', 'Commits that stored pushes (group commit: pushes arriving together share one).');
+  readonly pushesCommitted = new Counter('ksisv_push_commit_pushes_total', 'New pushes stored by those commits (not resends); divided by ksisv_push_commits_total, about the mean batch.');
 
   render(): string {
-    return `${[this.httpRequests, this.upstreamCalls, this.tokenRefreshes, this.pushes].map((c) => c.render()).join('\n')}\n`;
+    return `${[this.httpRequests, this.upstreamCalls, this.tokenRefreshes, this.pushes, this.pushCommits, this.pushesCommitted].map((c) => c.render()).join('\n')}\n`;
   }
 }

@@ -10,7 +10,9 @@ import { OnboardingService } from '../fleet/onboarding-service.ts';
 import { DomainPolicyService } from '../fleet/domain-policy-service.ts';
 import { ExtService } from '../fleet/ext-service.ts';
 import { MerchantService } from '../fleet/merchant-service.ts';
+import { GroupCommit } from '../fleet/group-commit.ts';
 import { PushService } from '../fleet/push-service.ts';
+import type { AuditWake } from '../fleet/rollout-ports.ts';
 import { RolloutService } from '../fleet/rollout-service.ts';
 import { TemplateService } from '../fleet/template-service.ts';
 import { ENDPOINTS, KuaishouClient, KuaishouPlatform, redact, TokenManager, type FetchLike } from '../kuaishou/index.ts';
@@ -158,10 +160,19 @@ export async function startService(config: ServerConfig, options: StartOptions =
     forcedOff: config.onboardingForcedOff,
   });
   late.onboarding = onboardingService;
+  // Audit results arriving together wake their merchants' targets in one statement (group commit).
+  const auditWakes = new GroupCommit<AuditWake, number>(async (results) => {
+    const woken = await store.rollouts.wakeMany(results, ['pending', 'uploaded', 'auditing'], Date.now());
+    return results.map(() => woken);
+  });
   const pushes = new PushService({
     store,
     platform,
     logger,
+    onBatchStored: (stored) => {
+      metrics.pushCommits.inc({});
+      metrics.pushesCommitted.inc({}, stored);
+    },
     // An audit result wakes the rollout targets waiting for it (polling is only the fallback).
     onApplied: (event, result) => {
       // Quick activation: an authorization (new, updated, or recovered) may start or resume an onboarding.
@@ -172,8 +183,8 @@ export async function startService(config: ServerConfig, options: StartOptions =
       // The first ticket makes the boot-time template sync possible.
       if (event.type === 'ticket') jobs.ticketArrived();
       if (event.type !== 'auditResult') return;
-      store.rollouts
-        .wake(event.appId, ['pending', 'uploaded', 'auditing'], Date.now(), event.passed ? event.userVersion : undefined)
+      auditWakes
+        .submit({ appId: event.appId, ...(event.passed && { passedVersion: event.userVersion }) })
         .then((woken) => {
           if (woken > 0) rollouts.kick();
         })

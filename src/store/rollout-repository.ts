@@ -6,7 +6,7 @@
 import { sql, type Kysely, type Selectable, type Updateable, type UpdateObject } from 'kysely';
 import type { Page } from '../fleet/model.ts';
 import { emptyCounts, type DomainPolicySpec, type Rollout, type RolloutOrigin, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
-import type { ClaimRequest, RolloutPatch, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
+import type { AuditWake, ClaimRequest, RolloutPatch, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
 import type { DialectName } from './database.ts';
 import { decodeKeyCursor, toPage } from './paging.ts';
 import type { RolloutTargetsTable, RolloutsTable, Schema } from './schema.ts';
@@ -257,33 +257,34 @@ export class SqlRolloutRepository implements RolloutRepository {
   }
 
   async wake(appId: string, states: TargetState | readonly TargetState[], at: number, passedVersion?: string): Promise<number> {
-    const result = await this.db
-      .updateTable('rollout_targets')
-      .set((eb) => ({
-        next_run_at: at,
-        ...(passedVersion === undefined
-          ? {}
-          : {
-              audit_pushed: eb
-                .case()
-                // Ours: a rollout of that version, and the target is auditing or its step (which may have
-                // submitted) is in flight; a pending target nobody has started cannot have been submitted.
-                .when(
-                  eb.and([
-                    eb.exists(eb.selectFrom('rollouts').select('id').whereRef('rollouts.id', '=', 'rollout_targets.rollout_id').where('user_version', '=', passedVersion)),
-                    eb.or([eb('state', '=', 'auditing'), eb('lease_until', '>', at)]),
-                  ]),
-                )
-                .then(passedVersion)
-                .else(eb.ref('audit_pushed'))
-                .end(),
-            }),
-      }))
-      .where('app_id', '=', appId)
-      .where('state', 'in', typeof states === 'string' ? [states] : states)
-      .where('rollout_id', 'in', (eb) => eb.selectFrom('rollouts').select('id').where('status', '=', 'running'))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return this.wakeMany([{ appId, ...(passedVersion !== undefined && { passedVersion }) }], states, at);
+  }
+
+  /**
+   * One statement for many audit results. A merchant's `audit_pushed` takes the last passed version in
+   * `results` that is ours, as if the results had been applied one after the other: a rollout of that
+   * version, and the target auditing or its step (which may have submitted) in flight — a pending target
+   * nobody has started cannot have been submitted.
+   */
+  async wakeMany(results: readonly AuditWake[], states: TargetState | readonly TargetState[], at: number): Promise<number> {
+    if (results.length === 0) return 0;
+    const rows = results.map((result, ord) => sql`(cast(${ord} as integer), cast(${result.appId} as text), cast(${result.passedVersion ?? null} as text))`);
+    const stateList = typeof states === 'string' ? [states] : states;
+    const result = await sql`
+      with woken (ord, app_id, passed) as (values ${sql.join(rows)})
+      update rollout_targets set
+        next_run_at = ${at},
+        audit_pushed = coalesce((
+          select w.passed from woken w
+          where w.app_id = rollout_targets.app_id and w.passed is not null
+            and exists (select 1 from rollouts r where r.id = rollout_targets.rollout_id and r.user_version = w.passed)
+            and (rollout_targets.state = 'auditing' or rollout_targets.lease_until > ${at})
+          order by w.ord desc limit 1
+        ), audit_pushed)
+      where app_id in (select app_id from woken)
+        and state in (${sql.join(stateList)})
+        and rollout_id in (select id from rollouts where status = 'running')`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0n);
   }
 
   /** By appId. */

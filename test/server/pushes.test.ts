@@ -424,6 +424,43 @@ for (const dialect of dialectTargets()) {
       );
     });
 
+    test('a burst of 48 results for 12 merchants, each delivered twice at once: all acknowledged, each stored once with its effect, group-committed', async () => {
+      const apps = await stack.sandbox.newApps(12);
+      for (const app of apps) await authorizeByPush(app, [1, 2, 3, 4]);
+      const counter = async (name: string): Promise<number> => {
+        const text = (await stack.api('GET', '/metrics', { key: stack.keys.viewer })).bytes.toString('utf8');
+        return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      };
+      const commitsBefore = await counter('ksisv_push_commits_total');
+      const committedBefore = await counter('ksisv_push_commit_pushes_total');
+      const pushes = apps.flatMap((appId, i) => [
+        seal({ type: 'auditResult', appId, userVersion: `5.0.${i}`, passed: i % 3 !== 0, ...(i % 3 === 0 ? { reason: `reason ${i}` } : {}), eventTime: Date.now() }),
+        seal({ type: 'capabilityResult', appId, capability: 'phoneNumber', status: i % 2 === 0 ? 'approved' : 'rejected', eventTime: Date.now() }),
+        seal({ type: 'capabilityResult', appId, capability: 'liveMount', status: 'approved', eventTime: Date.now() }),
+        seal({ raw: { event: 'SOMETHING_ELSE', componentAppId: keys.componentAppId, authorizerAppId: appId } }),
+      ]);
+      const answers = await Promise.all([...pushes, ...pushes].map((push) => send('events', push)));
+      answers.forEach((answer, i) => acked(answer, pushes[i % pushes.length]!.msgId));
+
+      const stored = new Map((await pushEvents()).map((row) => [row.msgId, row]));
+      for (const push of pushes) assert.ok(stored.has(push.msgId), `${push.msgId} stored`);
+      for (const [i, appId] of apps.entries()) {
+        const body = await merchant(appId);
+        assert.deepEqual(
+          body.lastAudit && { userVersion: body.lastAudit.userVersion, state: body.lastAudit.state, reason: body.lastAudit.reason },
+          { userVersion: `5.0.${i}`, state: i % 3 !== 0 ? 'passed' : 'rejected', reason: i % 3 === 0 ? `reason ${i}` : undefined },
+        );
+        assert.deepEqual(
+          body.capabilities.map((c) => [c.capability, c.status]).sort(),
+          [['live-mount', 'approved'], ['phone-number', i % 2 === 0 ? 'approved' : 'rejected']],
+        );
+      }
+      // Every delivery was stored or recognised as a resend; the 48 new pushes went through the group commit.
+      assert.equal((await counter('ksisv_push_commit_pushes_total')) - committedBefore, pushes.length);
+      const commits = (await counter('ksisv_push_commits_total')) - commitsBefore;
+      assert.ok(commits >= 1 && commits <= pushes.length, `${commits} commits`);
+    });
+
     test('an unknown event type is acknowledged and stored as ignored, once', async () => {
       const push = seal({ raw: { event: 'SOMETHING_NEW', componentAppId: keys.componentAppId, authorizerAppId: 'ks0000000000000001', detail: { a: 1 } } });
       acked(await send('events', push), push.msgId);

@@ -107,6 +107,54 @@ for (const target of dialectTargets()) {
       assert.equal(await store.merchants.get('ks_stranger'), undefined);
     });
 
+    test('recordMany: one batch stores every new push with its effect, in order; resends and repeats inside the batch answer false', async () => {
+      await store.merchants.upsertAuthorized('ks_batch_a', [1], 7_000);
+      await store.merchants.upsertAuthorized('ks_batch_b', [1], 7_000);
+      assert.equal(await store.pushEvents.insert(pushEvent('msg-batch-old', 7_000)), true);
+      const audit = (userVersion: string, at: number) => ({ type: 'lastAudit' as const, appId: 'ks_batch_a', audit: { userVersion, state: 'passed' as const, at }, at });
+      const capability = (status: 'approved' | 'rejected', at: number) => ({
+        type: 'capability' as const,
+        record: { appId: 'ks_batch_b', capability: 'phone-number' as const, status, reason: status === 'rejected' ? 'no' : null, updatedAt: at },
+      });
+      const answers = await store.pushEvents.recordMany([
+        { event: pushEvent('msg-batch-1', 7_001), effect: audit('3.0.0', 7_001) },
+        { event: pushEvent('msg-batch-2', 7_002), effect: capability('rejected', 7_002) },
+        { event: pushEvent('msg-batch-old', 7_003), effect: audit('9.9.9', 7_003) }, // a resend: no effect
+        { event: pushEvent('msg-batch-3', 7_004), effect: audit('3.0.1', 7_004) },
+        { event: pushEvent('msg-batch-1', 7_005), effect: audit('8.8.8', 7_005) }, // repeated in the batch
+        { event: pushEvent('msg-batch-4', 7_006), effect: capability('approved', 7_006) },
+        { event: pushEvent('msg-batch-5', 7_007) },
+        { event: pushEvent('msg-batch-6', 7_008), effect: { type: 'lastAudit', appId: 'ks_batch_nobody', audit: { userVersion: '1.0.0', state: 'passed', at: 7_008 }, at: 7_008 } },
+      ]);
+      assert.deepEqual(answers, [true, true, false, true, false, true, true, true]);
+      const a = await store.merchants.get('ks_batch_a');
+      assert.deepEqual(a?.lastAudit, { userVersion: '3.0.1', state: 'passed', at: 7_004 }, 'the later of two audit results');
+      assert.equal(a?.updatedAt, 7_004);
+      assert.deepEqual(await store.capabilities.get('ks_batch_b', 'phone-number'), capability('approved', 7_006).record, 'the later of two capability results');
+      assert.equal(await store.merchants.get('ks_batch_nobody'), undefined);
+      const { items } = await store.pushEvents.list({ limit: 100 });
+      const stored = new Map(items.map((e) => [e.msgId, e]));
+      for (const id of ['msg-batch-1', 'msg-batch-2', 'msg-batch-3', 'msg-batch-4', 'msg-batch-5', 'msg-batch-6']) assert.ok(stored.has(id), id);
+      assert.equal(stored.get('msg-batch-1')?.receivedAt, 7_001, 'the first of a repeated msgId is the one kept');
+      assert.equal(stored.get('msg-batch-old')?.receivedAt, 7_000);
+      assert.deepEqual(await store.pushEvents.recordMany([]), []);
+    });
+
+    test('recordMany is all or nothing: one push the database refuses stores none of the batch', async () => {
+      await store.merchants.upsertAuthorized('ks_batch_atomic', [1], 8_000);
+      const refused = { ...pushEvent('msg-atomic-bad', 8_002), outcome: null } as unknown as PushEventRecord; // NOT NULL column
+      await assert.rejects(
+        store.pushEvents.recordMany([
+          { event: pushEvent('msg-atomic-ok', 8_001), effect: { type: 'lastAudit', appId: 'ks_batch_atomic', audit: { userVersion: '4.0.0', state: 'passed', at: 8_001 }, at: 8_001 } },
+          { event: refused },
+        ]),
+      );
+      assert.equal(await store.pushEvents.exists('msg-atomic-ok'), false);
+      assert.equal(await store.pushEvents.exists('msg-atomic-bad'), false);
+      assert.equal((await store.merchants.get('ks_batch_atomic'))?.lastAudit ?? null, null);
+      assert.deepEqual(await store.pushEvents.recordMany([{ event: pushEvent('msg-atomic-ok', 8_003) }]), [true], 'a redelivery is then stored');
+    });
+
     test('list: newest first, paged without duplicates or gaps across equal receipt times, filtered by type', async () => {
       const fresh = await target.open(target.fresh().url);
       try {

@@ -428,6 +428,41 @@ for (const target of dialectTargets()) {
       assert.deepEqual((await store.rollouts.claim(claimOf(running, { states: ['auditing'], now: T0 + 5 }))).map((t) => t.appId), ['ks_woken']);
     });
 
+    test('wakeMany: many audit results in one statement, as if applied one after the other', async () => {
+      const v1 = makeRollout({ status: 'running', userVersion: '7.0.0' });
+      const later = T0 + 3_600_000;
+      await store.rollouts.create(v1, [
+        makeTarget(v1.id, 'ks_many_a', { state: 'auditing', nextRunAt: later }),
+        makeTarget(v1.id, 'ks_many_b', { state: 'auditing', nextRunAt: later }),
+        makeTarget(v1.id, 'ks_many_c', { state: 'pending', nextRunAt: later }), // not started: nobody submitted
+        makeTarget(v1.id, 'ks_many_d', { state: 'released', nextRunAt: later }),
+      ]);
+      const woken = await store.rollouts.wakeMany(
+        [
+          { appId: 'ks_many_a', passedVersion: '7.0.0' },
+          { appId: 'ks_many_a', passedVersion: '6.9.9' }, // later, but not this rollout's version: 7.0.0 stays
+          { appId: 'ks_many_b' }, // rejected
+          { appId: 'ks_many_c', passedVersion: '7.0.0' },
+          { appId: 'ks_many_d', passedVersion: '7.0.0' }, // not in a woken state
+          { appId: 'ks_many_nobody', passedVersion: '7.0.0' },
+        ],
+        ['pending', 'uploaded', 'auditing'],
+        T0 + 7,
+      );
+      assert.equal(woken, 3);
+      const byApp = new Map((await allTargets(store, v1.id)).map((t) => [t.appId, t]));
+      assert.deepEqual(
+        ['ks_many_a', 'ks_many_b', 'ks_many_c', 'ks_many_d'].map((app) => [byApp.get(app)?.nextRunAt, byApp.get(app)?.auditPushed]),
+        [
+          [T0 + 7, '7.0.0'],
+          [T0 + 7, null],
+          [T0 + 7, null],
+          [later, null],
+        ],
+      );
+      assert.equal(await store.rollouts.wakeMany([], 'auditing', T0 + 8), 0);
+    });
+
     test('targets: by appId, paged without duplicates or gaps, filtered by state; a bad cursor is invalid_cursor', async () => {
       const rollout = makeRollout();
       const states: TargetState[] = ['pending', 'auditing', 'released'];
