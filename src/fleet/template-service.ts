@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../kuaishou/logger.ts';
 import { recordAction, type Actor } from './audit-trail.ts';
-import { notFound } from './errors.ts';
+import { FleetError, notFound } from './errors.ts';
 import type { TemplateRecord, TemplateRepository } from './ext-ports.ts';
 import type { PlatformPort } from './platform-port.ts';
 import { onPlatform } from './platform-errors.ts';
@@ -66,6 +66,11 @@ export class TemplateService {
       this.options.logger.debug({ templates: templates.length }, 'template library synced');
       return true;
     } catch (error) {
+      // Right after a first start the ticket is not there yet; the sync runs again when it arrives.
+      if (error instanceof FleetError && error.code === 'no_component_ticket') {
+        this.options.logger.info({}, 'template library sync waits for the first component ticket');
+        return false;
+      }
       this.options.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not sync the template library');
       return false;
     }
