@@ -1,12 +1,9 @@
 /**
- * Rollouts end to end (kind `template`, and kind `domains`: a domain policy applied as a rollout):
- * planning (targets and waves), the lifecycle commands (pause, resume, abort,
- * rollback, release), and the scheduler that advances targets with leases, a concurrency cap, a platform
- * rate limit, retries with backoff, wave gating and the failure-rate brake. Crash-safe: all state is in
- * the database, and leases of a dead instance expire.
+ * Rollouts (kind `template`, and kind `domains`: a domain policy applied as a rollout): planning (targets
+ * and waves) and the lifecycle commands (pause, resume, abort, rollback, release), each recorded in the
+ * audit log. The scheduler that advances the targets is `rollout-scheduler.ts`; this service owns one and
+ * wakes it when a command changes what is due.
  */
-import { randomUUID } from 'node:crypto';
-import type { Logger } from '../kuaishou/logger.ts';
 import { checkDomainPolicy } from './domain-policy.ts';
 import type { RegisteredDomains } from './domain-rules.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -14,15 +11,12 @@ import { recordAction, type Actor } from './audit-trail.ts';
 import type { AuditLogRepository } from './ports.ts';
 import { checkChannelName } from './channel-service.ts';
 import type { Page } from './model.ts';
-import type { PlatformPort } from './platform-port.ts';
-import { translatePlatformError } from './platform-errors.ts';
 import type { MerchantRepository } from './ports.ts';
-import { RateLimiter, type CallPriority } from './rate-limiter.ts';
-import { planWaves, TERMINAL_STATES, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
-import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
+import type { CallPriority } from './rate-limiter.ts';
+import { planWaves, type DomainPolicySpec, type Rollout, type RolloutProgress, type RolloutTarget, type TargetState } from './rollout-model.ts';
+import { RolloutScheduler, type RolloutSchedulerOptions } from './rollout-scheduler.ts';
 import { selectTargets, type RolloutTargets } from './rollout-targets.ts';
 import { newRolloutId, newTarget, startOneMerchantRollout, type OneMerchantRolloutInput } from './one-merchant-rollout.ts';
-import { advanceDomainTarget, advanceTarget, retryOrFail, rollBackTarget, type StepContext } from './rollout-steps.ts';
 
 export type { RolloutTargets } from './rollout-targets.ts';
 
@@ -52,61 +46,47 @@ export interface CreateDomainRolloutInput extends BatchSettings {
 type Fields = Pick<Rollout, 'kind' | 'templateId' | 'userVersion' | 'userDesc' | 'domains' | 'autoRelease' | 'promoteTo'>;
 
 export type { OneMerchantRolloutInput } from './one-merchant-rollout.ts';
+export type { TargetMoved } from './rollout-scheduler.ts';
 
-/** Told after a target's step stored a new state (onboarding's timeline). */
-export type TargetMoved = (rollout: Rollout, appId: string, state: TargetState, at: number) => void;
-
-export interface RolloutServiceOptions {
-  rollouts: RolloutRepository;
+export interface RolloutServiceOptions extends RolloutSchedulerOptions {
   merchants: MerchantRepository;
   auditLog: AuditLogRepository;
-  platform: PlatformPort;
-  extFor: (appId: string, templateId: number, layer: Record<string, unknown> | null) => Promise<Record<string, unknown>>;
-  logger: Logger;
   /** The component's registered domains: a domain policy naming another is refused before any call. */
   registeredDomains?: RegisteredDomains;
-  /** Platform calls per second from this instance (default 20). */
-  rateLimitPerSec?: number;
-  leaseMs?: number;
-  tickMs?: number;
-  auditPollMs?: number;
-  /** Transient failures are retried this many times before the target fails. */
-  maxAttempts?: number;
-  retryBaseMs?: number;
-  now?: () => number;
-  owner?: string;
-  onTargetMoved?: TargetMoved;
-  /** Told when a rollout's status became `completed` (promotion to a channel). */
-  onCompleted?: (rollout: Rollout) => void;
 }
 
-type Step = (target: RolloutTarget, ctx: StepContext) => Promise<TargetUpdate>;
-
-const ADVANCING: TargetState[] = ['pending', 'uploaded', 'auditing', 'audit_passed'];
-
 export class RolloutService {
-  private readonly owner: string;
   private readonly now: () => number;
-  private readonly limiter: RateLimiter;
-  private readonly step: StepContext;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopped = false;
-  private again = false;
-  private claims = 0;
+  private readonly scheduler: RolloutScheduler;
 
   constructor(private readonly options: RolloutServiceOptions) {
-    this.owner = options.owner ?? randomUUID();
     this.now = options.now ?? Date.now;
-    this.limiter = new RateLimiter(options.rateLimitPerSec ?? 20);
-    this.step = {
-      platform: options.platform,
-      extFor: options.extFor,
-      beforeCall: (priority) => this.limiter.acquire(priority),
-      now: this.now,
-      auditPollMs: options.auditPollMs ?? 30_000,
-    };
+    this.scheduler = new RolloutScheduler(options);
+  }
+
+  // ---- Scheduler --------------------------------------------------------------------------------------
+
+  start(): void {
+    this.scheduler.start();
+  }
+
+  stop(): Promise<void> {
+    return this.scheduler.stop();
+  }
+
+  /** Runs a scheduler round now, or one more after the running one. */
+  kick(): void {
+    this.scheduler.kick();
+  }
+
+  /** One scheduler round. Exposed for tests. */
+  tick(): Promise<void> {
+    return this.scheduler.tick();
+  }
+
+  /** Waits for the platform rate limit this instance's rollouts share (dry runs read through it too). */
+  beforeCall(priority?: CallPriority): Promise<void> {
+    return this.scheduler.beforeCall(priority);
   }
 
   // ---- Commands ---------------------------------------------------------------------------------------
@@ -130,11 +110,6 @@ export class RolloutService {
   /** Checks a policy against the component's registered domains (400 naming the domain) and returns its platform form. */
   checkPolicy(spec: DomainPolicySpec): DomainPolicySpec {
     return checkDomainPolicy(spec, this.options.registeredDomains ?? { server: [], webview: [] });
-  }
-
-  /** Waits for the platform rate limit this instance's rollouts share (dry runs read through it too). */
-  beforeCall(priority?: CallPriority): Promise<void> {
-    return this.limiter.acquire(priority);
   }
 
   private async launch(actor: Actor, action: string, input: BatchSettings, fields: Fields, summary: Record<string, unknown>): Promise<{ rollout: Rollout; progress: RolloutProgress }> {
@@ -268,129 +243,6 @@ export class RolloutService {
     await this.options.rollouts.transition(id, ['pending', 'uploaded', 'auditing', 'audit_passed'], 'skipped', this.now());
     this.kick();
     return rollout;
-  }
-
-  // ---- Scheduler ----------------------------------------------------------------------------------------
-
-  start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.tickMs ?? 250);
-    this.timer.unref();
-    this.kick();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.ticking;
-    await Promise.all(this.inFlight);
-  }
-
-  /** Runs a round now, or one more after the running one: a slot freed past a round's claim is refilled. */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = this.rounds().finally(() => (this.ticking = undefined));
-  }
-
-  /** Rounds back to back while kicks come, 20 ms apart so the steps finishing meanwhile share one claim. */
-  private async rounds(): Promise<void> {
-    for (;;) {
-      this.again = false;
-      await this.tick().catch((error: unknown) => this.options.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'rollout tick failed'));
-      if (!this.again || this.stopped) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  /** One round over the active rollouts: claims due targets and starts their steps. Exposed for tests. */
-  async tick(): Promise<void> {
-    const { rollouts } = this.options;
-    for (const rollout of await rollouts.active()) {
-      if (rollout.status === 'rolling_back' && rollout.kind === 'template') {
-        await this.dispatch(rollout, ['released'], 0, (target, ctx) => rollBackTarget(ctx, rollout, target));
-        const progress = await rollouts.progress(rollout.id);
-        if (progress.byState.released === 0) await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now(), 'rolling_back');
-        continue;
-      }
-      await this.gate(rollout);
-      const fresh = await rollouts.get(rollout.id);
-      if (fresh?.status !== 'running') continue;
-      if (fresh.kind === 'domains') await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target, ctx) => advanceDomainTarget(ctx, fresh, target));
-      else await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target, ctx) => advanceTarget(ctx, fresh, target));
-    }
-  }
-
-  /** Wave gating, completion and the failure-rate brake. */
-  private async gate(rollout: Rollout): Promise<void> {
-    const { rollouts } = this.options;
-    const progress = await rollouts.progress(rollout.id);
-    const failed = progress.byState.failed + progress.byState.rejected - rollout.failuresAcknowledged;
-    const finished = failed + progress.byState.released + progress.byState.applied;
-    if (finished > 0 && failed / finished > rollout.maxFailureRate) {
-      const reason = `failure rate ${(failed / finished).toFixed(2)} is past maxFailureRate ${rollout.maxFailureRate} (${failed} of ${finished})`;
-      // Only a rollout still running pauses: an abort (or an operator's pause) that came first wins.
-      if (await rollouts.update(rollout.id, { status: 'paused', pauseReason: reason }, this.now(), 'running')) {
-        this.options.logger.warn({ rolloutId: rollout.id, failed, finished }, 'rollout paused itself');
-      }
-      return;
-    }
-    const wave = progress.byWave.find((w) => w.wave === rollout.currentWave);
-    const settled = (counts: Record<TargetState, number>): number =>
-      Object.entries(counts).reduce((sum, [state, n]) => sum + (TERMINAL_STATES.has(state as TargetState) || (!rollout.autoRelease && state === 'audit_passed') ? n : 0), 0);
-    if (wave && settled(wave.byState) < wave.size) return;
-    const last = rollout.waves.at(-1)?.wave ?? 1;
-    if (rollout.currentWave < last) {
-      await rollouts.update(rollout.id, { currentWave: rollout.currentWave + 1 }, this.now(), 'running');
-    } else if (settled(progress.byState) === progress.total && (rollout.autoRelease || progress.byState.audit_passed === 0)) {
-      if (await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now(), 'running')) this.options.onCompleted?.({ ...rollout, status: 'completed' });
-    }
-  }
-
-  private async dispatch(rollout: Rollout, states: TargetState[], wave: number, run: Step): Promise<void> {
-    const now = this.now();
-    const leaseMs = this.options.leaseMs ?? 60_000;
-    // A fresh owner token per claim fences a step that outlived its lease, even against this instance.
-    const owner = `${this.owner}:${++this.claims}`;
-    const claimed = await this.options.rollouts.claim({
-      rolloutId: rollout.id,
-      wave,
-      states,
-      now,
-      owner,
-      leaseMs,
-      limit: rollout.concurrency,
-      maxInFlight: rollout.concurrency,
-    });
-    for (const target of claimed) {
-      const work = this.runStep(rollout, target, owner, now + leaseMs / 2, run).finally(() => this.inFlight.delete(work));
-      this.inFlight.add(work);
-    }
-  }
-
-  /** No platform call once half the lease is gone (another claim may be near): a transient failure instead. */
-  private async runStep(rollout: Rollout, target: RolloutTarget, owner: string, callBy: number, run: Step): Promise<void> {
-    const ctx: StepContext = {
-      ...this.step,
-      beforeCall: async (priority) => {
-        await this.limiter.acquire(priority);
-        if (this.now() > callBy) throw new Error('the step held its lease too long to call the platform; retried later');
-      },
-    };
-    let update: TargetUpdate;
-    try {
-      update = await run(target, ctx);
-    } catch (caught) {
-      const { maxAttempts = 8, retryBaseMs = 1000 } = this.options;
-      update = retryOrFail(target, translatePlatformError(caught, target.appId), { maxAttempts, retryBaseMs, now: this.now() });
-    }
-    const stored = await this.options.rollouts.finishStep(target.rolloutId, target.appId, owner, update, this.now());
-    if (!stored) this.options.logger.warn({ rolloutId: target.rolloutId, appId: target.appId }, 'lost the lease on a rollout target; another instance took it');
-    else if (update.state !== undefined && update.state !== target.state) this.options.onTargetMoved?.(rollout, target.appId, update.state, this.now());
-    this.kick(); // its slot is free: refill it now
   }
 
   /** A status change, compare-and-set on the status just read; when another change got in first, re-decided. */
