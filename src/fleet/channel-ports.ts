@@ -45,6 +45,12 @@ export interface OnboardingRepository {
   /** Merchants to consider again: `blocked`, or `starting` since before `staleBefore`. */
   sweepCandidates(staleBefore: number, limit: number): Promise<string[]>;
   /**
+   * Authorized merchants with no onboarding row whose authorization (oldest first) lies in
+   * [`authorizedSince`, `authorizedBefore`) and is not older than `channel` itself: those whose
+   * authorization push was handled but whose onboarding was never decided (the process stopped in between).
+   */
+  unconsidered(query: { channel: string; authorizedSince: number; authorizedBefore: number; limit: number }): Promise<string[]>;
+  /**
    * App ids (ordered, paged) whose onboarding is stuck: blocked; failed (the target failed, was rejected,
    * skipped or rolled back, or the rollout was aborted); or starting / in progress since before `since`.
    */

@@ -62,6 +62,8 @@ export interface ConsiderResult {
 const SET_NAMES: Record<number, string> = { 1: '开发管理 development management', 2: '基本信息 basic information (server and webview domains)' };
 const UNFINISHED: ReadonlySet<TargetState> = new Set(['pending', 'uploaded', 'auditing', 'audit_passed']);
 const SWEEP_BATCH = 200;
+/** How far back the sweep looks for authorizations whose onboarding was never decided. */
+const MISSED_WINDOW_MS = 24 * 3_600_000;
 const RETRY_DELAYS_MS = [1000, 5000];
 
 export type PolicyView = OnboardingPolicy & { forcedOff: boolean };
@@ -275,7 +277,13 @@ export class OnboardingService {
     await this.options.channelService.promotePending();
     const policy = await this.policy();
     if (!policy.enabled || policy.forcedOff) return;
-    const candidates = await this.options.onboardings.sweepCandidates(this.now() - (this.options.staleMs ?? 60_000), SWEEP_BATCH);
+    const staleBefore = this.now() - (this.options.staleMs ?? 60_000);
+    const candidates = [
+      ...(await this.options.onboardings.sweepCandidates(staleBefore, SWEEP_BATCH)),
+      // Acknowledged authorizations whose decision was lost (the process stopped between the push and
+      // `consider`): recent ones only — merchants who authorized before the channel existed are not onboarded.
+      ...(await this.options.onboardings.unconsidered({ channel: policy.channel, authorizedSince: this.now() - MISSED_WINDOW_MS, authorizedBefore: staleBefore, limit: SWEEP_BATCH })),
+    ];
     for (const appId of candidates) {
       if (this.stopped) return;
       await this.consider(appId, 'sweep').catch((error: unknown) => this.warn(appId, error, 'onboarding sweep could not consider a merchant'));

@@ -28,7 +28,7 @@ export class SqlChannelRepository implements ChannelRepository {
     if (baseVersion === undefined) {
       const row = await this.db
         .insertInto('channels')
-        .values({ name, ...values, version: 1 })
+        .values({ name, ...values, version: 1, created_at: at })
         .onConflict((oc) => oc.column('name').doUpdateSet({ ...values, version: sql<number>`channels.version + 1` }))
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -37,7 +37,7 @@ export class SqlChannelRepository implements ChannelRepository {
     if (baseVersion === 0) {
       const row = await this.db
         .insertInto('channels')
-        .values({ name, ...values, version: 1 })
+        .values({ name, ...values, version: 1, created_at: at })
         .onConflict((oc) => oc.column('name').doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -67,7 +67,7 @@ export class SqlChannelRepository implements ChannelRepository {
       const moved = { template_id: promotion.templateId, user_version: promotion.userVersion, user_desc: promotion.userDesc, updated_at: at, updated_by: `rollout:${promotion.rolloutId}` };
       const row = await db
         .insertInto('channels')
-        .values({ name: promotion.channel, ...moved, ext_defaults_json: null, domain_policy_json: null, auto_release: 1, version: 1 })
+        .values({ name: promotion.channel, ...moved, ext_defaults_json: null, domain_policy_json: null, auto_release: 1, version: 1, created_at: at })
         .onConflict((oc) => oc.column('name').doUpdateSet({ ...moved, version: sql<number>`channels.version + 1` }))
         .returningAll()
         .executeTakeFirstOrThrow();

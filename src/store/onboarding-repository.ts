@@ -81,6 +81,22 @@ export class SqlOnboardingRepository implements OnboardingRepository {
     return rows.map((row) => row.app_id);
   }
 
+  async unconsidered(query: { channel: string; authorizedSince: number; authorizedBefore: number; limit: number }): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('merchants as m')
+      .innerJoin('channels as c', (join) => join.on('c.name', '=', query.channel))
+      .select('m.app_id')
+      .where('m.status', '=', 'authorized')
+      .where('m.authorized_at', '>=', query.authorizedSince)
+      .where('m.authorized_at', '<', query.authorizedBefore)
+      .where((eb) => eb('m.authorized_at', '>=', eb.fn.coalesce('c.created_at', eb.lit(0))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('onboardings as o').select('o.app_id').whereRef('o.app_id', '=', 'm.app_id'))))
+      .orderBy('m.authorized_at')
+      .limit(query.limit)
+      .execute();
+    return rows.map((row) => row.app_id);
+  }
+
   async stuck(query: { since: number; limit: number; cursor?: string }): Promise<Page<string>> {
     let select = this.db
       .selectFrom('onboardings as o')

@@ -179,6 +179,8 @@ export interface ChannelsTable {
   /** 0 or 1. */
   auto_release: number;
   version: number;
+  /** Set on creation (migration 0007 backfilled older rows from updated_at); nullable column. */
+  created_at: number | null;
   updated_at: number;
   updated_by: string | null;
 }

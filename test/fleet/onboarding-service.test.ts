@@ -151,6 +151,35 @@ describe('onboarding decisions', () => {
     assert.equal(started.length, 1);
   });
 
+  test('the sweep onboards a recent authorization whose decision was lost; not one from before the channel, too recent, too old or revoked', async () => {
+    const HOUR = 3_600_000;
+    const authorizeAt = (appId: string, at: number) => store.merchants.upsertAuthorized(appId, [1, 2], at);
+    await authorizeAt('ks_before_channel', now - 3 * HOUR);
+    await store.channels.put('stable', CHANNEL, 0, null, now - 2 * HOUR);
+    await authorizeAt('ks_lost', now - HOUR); // acknowledged, then the process stopped before `consider`
+    await authorizeAt('ks_revoked', now - HOUR);
+    await store.merchants.markRevoked('ks_revoked', now - HOUR);
+    await authorizeAt('ks_just_now', now - 1_000); // its own push's `consider` may still be running
+    await store.channels.put('ancient', CHANNEL, 0, null, now - 30 * HOUR);
+    await service.setPolicy(SYSTEM_ACTOR, { enabled: true, channel: 'ancient', autoRelease: null });
+    await authorizeAt('ks_too_old', now - 25 * HOUR);
+    await service.sweep();
+    assert.deepEqual(started.map((s) => s.appId), ['ks_before_channel', 'ks_lost'], 'on channel "ancient", both authorized after it existed and within 24 h');
+
+    started = [];
+    await store.close();
+    store = await sqlite.open('sqlite::memory:');
+    service = make();
+    await authorizeAt('ks_before_channel', now - 3 * HOUR);
+    await store.channels.put('stable', CHANNEL, 0, null, now - 2 * HOUR);
+    await authorizeAt('ks_lost', now - HOUR);
+    await authorizeAt('ks_just_now', now - 1_000);
+    await service.sweep();
+    assert.deepEqual(started.map((s) => s.appId), ['ks_lost']);
+    await service.sweep();
+    assert.deepEqual(started.map((s) => s.appId), ['ks_lost'], 'decided once: it has its row now');
+  });
+
   test('a failure after the claim gives the claim up: the next consider takes it over under the same rollout id', async () => {
     await store.channels.put('stable', CHANNEL, 0, null, now);
     await authorize('ks_a');
