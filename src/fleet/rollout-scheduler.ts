@@ -25,6 +25,11 @@ export interface RolloutSchedulerOptions {
   /** Platform calls per second from this instance (default 20). */
   rateLimitPerSec?: number;
   leaseMs?: number;
+  /**
+   * Steps this instance runs at once, over all rollouts (default: what the rate limit lets finish well
+   * inside a lease, see `defaultMaxInFlight`). Each rollout's own concurrency still caps it across instances.
+   */
+  maxInFlight?: number;
   tickMs?: number;
   auditPollMs?: number;
   /** Transient failures are retried this many times before the target fails. */
@@ -41,6 +46,21 @@ type Step = (target: RolloutTarget, ctx: StepContext) => Promise<TargetUpdate>;
 
 const ADVANCING: TargetState[] = ['pending', 'uploaded', 'auditing', 'audit_passed'];
 
+/** The most platform calls one step makes (the domain step reads and sets both lists, then the upload…). */
+const CALLS_PER_STEP = 8;
+
+/**
+ * A step must make its calls within half its lease (past that it gives up, see `runStep`). With N steps in
+ * flight sharing R calls/s, one step's calls take about N × CALLS_PER_STEP / R seconds, so N stays below
+ * R × lease / (2 × CALLS_PER_STEP): with the defaults (20 calls/s, 60 s leases) 75. Without the cap, many
+ * one-merchant rollouts (a wave of authorizations) would each take a slot, outlive their leases, be taken
+ * over and redone, and never finish. At least 10, so short test leases still run in parallel.
+ */
+export function defaultMaxInFlight(rateLimitPerSec: number, leaseMs: number): number {
+  if (rateLimitPerSec <= 0) return 1000;
+  return Math.max(10, Math.floor((rateLimitPerSec * leaseMs) / 1000 / (2 * CALLS_PER_STEP)));
+}
+
 export class RolloutScheduler {
   private readonly owner: string;
   private readonly now: () => number;
@@ -52,11 +72,16 @@ export class RolloutScheduler {
   private stopped = false;
   private again = false;
   private claims = 0;
+  /** The rollout whose targets this instance claimed last (round robin). */
+  private lastServed: string | undefined;
+  private readonly maxInFlight: number;
 
   constructor(private readonly options: RolloutSchedulerOptions) {
     this.owner = options.owner ?? randomUUID();
     this.now = options.now ?? Date.now;
     this.limiter = new RateLimiter(options.rateLimitPerSec ?? 20);
+    this.maxInFlight = options.maxInFlight ?? defaultMaxInFlight(options.rateLimitPerSec ?? 20, options.leaseMs ?? 60_000);
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
     this.step = {
       platform: options.platform,
       extFor: options.extFor,
@@ -108,7 +133,11 @@ export class RolloutScheduler {
   /** One round over the active rollouts: claims due targets and starts their steps. Exposed for tests. */
   async tick(): Promise<void> {
     const { rollouts } = this.options;
-    for (const rollout of await rollouts.active()) {
+    const active = await rollouts.active();
+    // Round robin: each round starts after the rollout that last got slots, so when the instance's slots
+    // are scarce a big rollout does not keep them all while newer ones (onboardings) wait.
+    const first = active.findIndex((rollout) => rollout.id === this.lastServed) + 1;
+    for (const rollout of [...active.slice(first), ...active.slice(0, first)]) {
       if (rollout.status === 'rolling_back' && rollout.kind === 'template') {
         await this.dispatch(rollout, ['released'], 0, (target, ctx) => rollBackTarget(ctx, rollout, target));
         const progress = await rollouts.progress(rollout.id);
@@ -150,6 +179,9 @@ export class RolloutScheduler {
   }
 
   private async dispatch(rollout: Rollout, states: TargetState[], wave: number, run: Step): Promise<void> {
+    // Full: a finishing step kicks another round, which comes back here.
+    const room = this.maxInFlight - this.inFlight.size;
+    if (room <= 0) return;
     const now = this.now();
     const leaseMs = this.options.leaseMs ?? 60_000;
     // A fresh owner token per claim fences a step that outlived its lease, even against this instance.
@@ -161,9 +193,10 @@ export class RolloutScheduler {
       now,
       owner,
       leaseMs,
-      limit: rollout.concurrency,
+      limit: Math.min(rollout.concurrency, room),
       maxInFlight: rollout.concurrency,
     });
+    if (claimed.length > 0) this.lastServed = rollout.id;
     for (const target of claimed) {
       const work = this.runStep(rollout, target, owner, now + leaseMs / 2, run).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);

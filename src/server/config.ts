@@ -29,9 +29,11 @@ export interface ServerConfig {
   /**
    * Rollout scheduler timings (ms): how long a claimed target's lease lasts before another instance may
    * take it over (KS_ROLLOUT_LEASE_MS, default 60000: far longer than one step's calls), and how often an
-   * audit with no push is looked at (KS_ROLLOUT_AUDIT_POLL_MS, default 30000).
+   * audit with no push is looked at (KS_ROLLOUT_AUDIT_POLL_MS, default 30000); and how many targets' steps
+   * this instance runs at once over all rollouts (KS_ROLLOUT_MAX_IN_FLIGHT, default derived from the rate
+   * limit and the lease: 75 with the defaults).
    */
-  rollout: { leaseMs: number | undefined; auditPollMs: number | undefined };
+  rollout: { leaseMs: number | undefined; auditPollMs: number | undefined; maxInFlight: number | undefined };
   /** TRUST_PROXY=1: behind a reverse proxy, client addresses come from X-Forwarded-For. */
   trustProxy: boolean;
   /** KS_ONBOARDING=off: quick activation never starts anything, whatever the stored policy says. */
@@ -123,7 +125,7 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     adminKey: env.KS_ISV_ADMIN_KEY || undefined,
     logLevel,
     rateLimitPerSec: rateLimit(env),
-    rollout: { leaseMs: milliseconds(env, 'KS_ROLLOUT_LEASE_MS', 1000), auditPollMs: milliseconds(env, 'KS_ROLLOUT_AUDIT_POLL_MS', 100) },
+    rollout: { leaseMs: milliseconds(env, 'KS_ROLLOUT_LEASE_MS', 1000), auditPollMs: milliseconds(env, 'KS_ROLLOUT_AUDIT_POLL_MS', 100), maxInFlight: maxInFlight(env) },
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
     onboardingForcedOff: onboardingSwitch(env),
   };
@@ -134,6 +136,14 @@ function rateLimit(env: Env): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0 || value > 10_000) throw new ConfigError(`KS_RATE_LIMIT_PER_SEC must be a number of calls per second from 1 to 10000 (got "${raw}")`);
+  return value;
+}
+
+function maxInFlight(env: Env): number | undefined {
+  const raw = env.KS_ROLLOUT_MAX_IN_FLIGHT;
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new ConfigError(`KS_ROLLOUT_MAX_IN_FLIGHT must be a whole number of steps from 1 to 10000 (got "${raw}")`);
   return value;
 }
 

@@ -130,6 +130,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
     ...(config.rollout.leaseMs !== undefined ? { leaseMs: config.rollout.leaseMs } : {}),
     ...(config.rollout.auditPollMs !== undefined ? { auditPollMs: config.rollout.auditPollMs } : {}),
+    ...(config.rollout.maxInFlight !== undefined ? { maxInFlight: config.rollout.maxInFlight } : {}),
     // Onboarding's timeline, and channel promotion when a rollout completes (the sweep catches up after a crash).
     onTargetMoved: (rollout, appId, state, at) => {
       late.onboarding?.targetMoved(rollout, appId, state, at).catch((error: unknown) => logger.warn({ appId, error: error instanceof Error ? error.message : String(error) }, 'could not record an onboarding step'));

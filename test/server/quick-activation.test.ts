@@ -176,6 +176,15 @@ test('KS_ONBOARDING: on, off, or a clear error', () => {
   assert.throws(() => serverConfigFromEnv({ ...base, KS_ONBOARDING: 'maybe' }), (error: unknown) => error instanceof ConfigError && /KS_ONBOARDING/.test(error.message));
 });
 
+test('KS_ROLLOUT_MAX_IN_FLIGHT: unset (derived by the scheduler), a whole number, or a clear error', () => {
+  const base = { KS_COMPONENT_APP_ID: 'a', KS_COMPONENT_APP_SECRET: 's', KS_MESSAGE_TOKEN: 't', KS_MESSAGE_KEY: 'k'.repeat(43) };
+  assert.equal(serverConfigFromEnv(base).rollout.maxInFlight, undefined);
+  assert.equal(serverConfigFromEnv({ ...base, KS_ROLLOUT_MAX_IN_FLIGHT: '40' }).rollout.maxInFlight, 40);
+  for (const bad of ['0', '-3', '2.5', 'lots', '10001']) {
+    assert.throws(() => serverConfigFromEnv({ ...base, KS_ROLLOUT_MAX_IN_FLIGHT: bad }), (error: unknown) => error instanceof ConfigError && /KS_ROLLOUT_MAX_IN_FLIGHT/.test(error.message), bad);
+  }
+});
+
 for (const dialect of dialectTargets()) {
   describe(`KS_ONBOARDING=off on ${dialect.name}`, { skip: dialect.skip }, () => {
     let stack: Stack;

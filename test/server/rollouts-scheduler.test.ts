@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { PlatformPort } from '../../src/fleet/platform-port.ts';
 import type { Rollout, RolloutTarget } from '../../src/fleet/rollout-model.ts';
 import type { ClaimRequest, RolloutRepository, TargetUpdate } from '../../src/fleet/rollout-ports.ts';
+import { defaultMaxInFlight } from '../../src/fleet/rollout-scheduler.ts';
 import { RolloutService } from '../../src/fleet/rollout-service.ts';
 import { silentLogger } from '../../src/kuaishou/logger.ts';
 import type { SqlStore } from '../../src/store/index.ts';
@@ -140,6 +141,55 @@ for (const dialect of dialectTargets()) {
       assert.equal(stored?.attempts, 1);
       assert.equal(stored?.leaseOwner, null, 'the lease is given back');
       assert.ok((stored?.nextRunAt ?? 0) > at, 'retried later, with backoff');
+    });
+
+    test('the instance runs at most maxInFlight steps over all rollouts, and a newer rollout gets slots before an older one is done', { timeout: 60_000 }, async () => {
+      const own = await dialect.open(dialect.fresh().url); // no other test's rollouts
+      const big = rolloutOf('ro_cap_a_big', ['ks_a1', 'ks_a2', 'ks_a3', 'ks_a4', 'ks_a5', 'ks_a6', 'ks_a7', 'ks_a8'], 8);
+      const small = rolloutOf('ro_cap_b_small', ['ks_b1', 'ks_b2'], 2);
+      await own.rollouts.create(big.rollout, big.targets);
+      await own.rollouts.create(small.rollout, small.targets);
+      let running = 0;
+      let most = 0;
+      const started: string[] = [];
+      const platform = new Proxy({} as PlatformPort, {
+        get: (_target, name) => {
+          if (name === 'uploadCode') {
+            return async (appId: string) => {
+              started.push(appId);
+              most = Math.max(most, ++running);
+              await new Promise((resolve) => setTimeout(resolve, 30));
+              running--;
+            };
+          }
+          if (name === 'submitAudit') return () => Promise.resolve();
+          return () => Promise.reject(new Error(`unexpected platform call ${String(name)}`));
+        },
+      });
+      const service = new RolloutService({
+        rollouts: own.rollouts, merchants: own.merchants, auditLog: own.auditLog, platform, extFor: () => Promise.resolve({}), logger: silentLogger,
+        rateLimitPerSec: 0, maxInFlight: 3, tickMs: 50,
+      });
+      service.start();
+      try {
+        const deadline = Date.now() + 30_000;
+        while (started.length < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(started.length, 10, `every target uploaded (started: ${started.join(', ')})`);
+        assert.equal(most, 3, 'never more than 3 uploads at once, though the two rollouts allow 10');
+        const firstSmall = started.findIndex((appId) => appId.startsWith('ks_b'));
+        const lastBig = started.findLastIndex((appId) => appId.startsWith('ks_a'));
+        assert.ok(firstSmall < lastBig, `the newer rollout started before the older one had all its slots (order: ${started.join(', ')})`);
+      } finally {
+        await service.stop();
+        await own.close();
+      }
+    });
+
+    test('defaultMaxInFlight: calls per step within half a lease; at least 10; unlimited rate → 1000', () => {
+      assert.equal(defaultMaxInFlight(20, 60_000), 75);
+      assert.equal(defaultMaxInFlight(10, 3_000), 10);
+      assert.equal(defaultMaxInFlight(200, 60_000), 750);
+      assert.equal(defaultMaxInFlight(0, 60_000), 1000);
     });
   });
 }
