@@ -54,11 +54,11 @@ const CALLS_PER_STEP = 8;
  * flight sharing R calls/s, one step's calls take about N × CALLS_PER_STEP / R seconds, so N stays below
  * R × lease / (2 × CALLS_PER_STEP): with the defaults (20 calls/s, 60 s leases) 75. Without the cap, many
  * one-merchant rollouts (a wave of authorizations) would each take a slot, outlive their leases, be taken
- * over and redone, and never finish. At least 10, so short test leases still run in parallel.
+ * over and redone, and never finish.
  */
 export function defaultMaxInFlight(rateLimitPerSec: number, leaseMs: number): number {
   if (rateLimitPerSec <= 0) return 1000;
-  return Math.max(10, Math.floor((rateLimitPerSec * leaseMs) / 1000 / (2 * CALLS_PER_STEP)));
+  return Math.max(1, Math.floor((rateLimitPerSec * leaseMs) / 1000 / (2 * CALLS_PER_STEP)));
 }
 
 export class RolloutScheduler {

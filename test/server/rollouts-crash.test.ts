@@ -34,7 +34,8 @@ for (const dialect of dialectTargets()) {
 
     test('SIGKILL mid-rollout, restart: it completes, one upload, one submission and one release per merchant', async () => {
       const database = dialect.fresh();
-      const env = { KS_RATE_LIMIT_PER_SEC: '10', KS_ROLLOUT_LEASE_MS: String(LEASE_MS), KS_ROLLOUT_AUDIT_POLL_MS: '2000' };
+      // 5 steps in flight (the rollout's concurrency), more than the derived instance cap for such short leases.
+      const env = { KS_RATE_LIMIT_PER_SEC: '10', KS_ROLLOUT_LEASE_MS: String(LEASE_MS), KS_ROLLOUT_AUDIT_POLL_MS: '2000', KS_ROLLOUT_MAX_IN_FLIGHT: '5' };
       const first = await startChildService({ sandbox, databaseUrl: database.url, adminKey, env, waitForTicket: true });
       children.push(first);
       const apps = await authorizeNewMerchants(sandbox, first, MERCHANTS);

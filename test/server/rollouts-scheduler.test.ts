@@ -185,9 +185,10 @@ for (const dialect of dialectTargets()) {
       }
     });
 
-    test('defaultMaxInFlight: calls per step within half a lease; at least 10; unlimited rate → 1000', () => {
+    test('defaultMaxInFlight: a step’s calls within half a lease; at least 1; unlimited rate → 1000', () => {
       assert.equal(defaultMaxInFlight(20, 60_000), 75);
-      assert.equal(defaultMaxInFlight(10, 3_000), 10);
+      assert.equal(defaultMaxInFlight(10, 3_000), 1);
+      assert.equal(defaultMaxInFlight(20, 20_000), 25);
       assert.equal(defaultMaxInFlight(200, 60_000), 750);
       assert.equal(defaultMaxInFlight(0, 60_000), 1000);
     });
