@@ -126,6 +126,36 @@ export function emptyCounts(): StateCounts {
   return Object.fromEntries(TARGET_STATES.map((state) => [state, 0])) as StateCounts;
 }
 
+/** How many of a rollout's targets are in one wave and state. */
+export interface TargetCount {
+  wave: number;
+  state: TargetState;
+  count: number;
+}
+
+/**
+ * Counts per state, overall and per wave (every state present, 0 when none). Waves come from the plan
+ * (with its sizes), in order; a wave the plan does not name (never written by the service) is as big as
+ * its targets.
+ */
+export function progressOf(plan: readonly WavePlan[], counts: readonly TargetCount[]): RolloutProgress {
+  const byState = emptyCounts();
+  const waves = new Map<number, { size: number | undefined; byState: StateCounts }>();
+  for (const wave of plan) waves.set(wave.wave, { size: wave.size, byState: emptyCounts() });
+  let total = 0;
+  for (const { wave: number, state, count } of counts) {
+    total += count;
+    byState[state] = (byState[state] ?? 0) + count;
+    let wave = waves.get(number);
+    if (!wave) waves.set(number, (wave = { size: undefined, byState: emptyCounts() }));
+    wave.byState[state] = (wave.byState[state] ?? 0) + count;
+  }
+  const byWave = [...waves.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([wave, { size, byState: inWave }]) => ({ wave, size: size ?? Object.values(inWave).reduce((sum, n) => sum + n, 0), byState: inWave }));
+  return { total, byState, byWave };
+}
+
 /** Splits `total` targets into waves given as counts or percentages (of the total); a final wave takes the rest. */
 export function planWaves(total: number, waves: ({ count: number } | { percent: number })[]): WavePlan[] {
   if (total === 0) return [];

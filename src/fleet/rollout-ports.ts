@@ -1,6 +1,6 @@
 /** What the rollout engine needs from storage (implemented by src/store). */
 import type { Page } from './model.ts';
-import type { Rollout, RolloutProgress, RolloutStatus, RolloutTarget, TargetState } from './rollout-model.ts';
+import type { Rollout, RolloutProgress, RolloutStatus, RolloutTarget, TargetCount, TargetState } from './rollout-model.ts';
 
 export interface ClaimRequest {
   rolloutId: string;
@@ -26,6 +26,11 @@ export interface TargetUpdate {
   lastError?: string | null;
 }
 
+export interface RolloutOverview {
+  progress: RolloutProgress;
+  due: TargetCount[];
+}
+
 /** An audit result that wakes a merchant's rollout targets; `passedVersion` when it passed. */
 export interface AuditWake {
   appId: string;
@@ -45,6 +50,12 @@ export interface RolloutRepository {
    */
   update(id: string, patch: RolloutPatch, at: number, ifStatus?: RolloutStatus): Promise<boolean>;
   progress(id: string): Promise<RolloutProgress>;
+  /**
+   * For each of `rollouts` (as read by `active`), in one query: its progress, and its targets due at `now`
+   * (next run passed, no live lease) by wave and state — so a scheduler round costs one read, however many
+   * rollouts are active, and claims only where something is due.
+   */
+  overview(rollouts: readonly Rollout[], now: number): Promise<Map<string, RolloutOverview>>;
   /**
    * Atomically takes the lease on up to `limit` due targets (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite:
    * one writer) and returns them. Two instances never get the same target while its lease lasts.

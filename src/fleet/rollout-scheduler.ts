@@ -10,7 +10,7 @@ import type { Logger } from '../kuaishou/logger.ts';
 import type { PlatformPort } from './platform-port.ts';
 import { translatePlatformError } from './platform-errors.ts';
 import { RateLimiter, type CallPriority } from './rate-limiter.ts';
-import { TERMINAL_STATES, type Rollout, type RolloutTarget, type TargetState } from './rollout-model.ts';
+import { TERMINAL_STATES, type Rollout, type RolloutProgress, type RolloutTarget, type TargetCount, type TargetState } from './rollout-model.ts';
 import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
 import { advanceDomainTarget, advanceTarget, retryOrFail, rollBackTarget, type StepContext } from './rollout-steps.ts';
 
@@ -130,21 +130,33 @@ export class RolloutScheduler {
     }
   }
 
-  /** One round over the active rollouts: claims due targets and starts their steps. Exposed for tests. */
+  /**
+   * One round over the active rollouts: one read for all of them (progress and what is due), then wave
+   * gating, and claims only where targets are due. Exposed for tests.
+   */
   async tick(): Promise<void> {
     const { rollouts } = this.options;
     const active = await rollouts.active();
+    if (active.length === 0) return;
+    const overview = await rollouts.overview(active, this.now());
     // Round robin: each round starts after the rollout that last got slots, so when the instance's slots
     // are scarce a big rollout does not keep them all while newer ones (onboardings) wait.
     const first = active.findIndex((rollout) => rollout.id === this.lastServed) + 1;
     for (const rollout of [...active.slice(first), ...active.slice(0, first)]) {
-      if (rollout.status === 'rolling_back' && rollout.kind === 'template') {
-        await this.dispatch(rollout, ['released'], 0, (target, ctx) => rollBackTarget(ctx, rollout, target));
-        const progress = await rollouts.progress(rollout.id);
-        if (progress.byState.released === 0) await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now(), 'rolling_back');
+      const seen = overview.get(rollout.id);
+      if (!seen) continue;
+      if (rollout.status === 'rolling_back') {
+        if (rollout.kind !== 'template') continue;
+        if (seen.progress.byState.released === 0) {
+          await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now(), 'rolling_back');
+        } else if (dueIn(seen.due, 0, ['released']) > 0) {
+          await this.dispatch(rollout, ['released'], 0, (target, ctx) => rollBackTarget(ctx, rollout, target));
+        }
         continue;
       }
-      await this.gate(rollout);
+      const wave = await this.gate(rollout, seen.progress);
+      if (wave === undefined || dueIn(seen.due, wave, ADVANCING) === 0 || this.inFlight.size >= this.maxInFlight) continue;
+      // Read again just before claiming: a pause or abort since `active` wins.
       const fresh = await rollouts.get(rollout.id);
       if (fresh?.status !== 'running') continue;
       if (fresh.kind === 'domains') await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target, ctx) => advanceDomainTarget(ctx, fresh, target));
@@ -152,10 +164,12 @@ export class RolloutScheduler {
     }
   }
 
-  /** Wave gating, completion and the failure-rate brake. */
-  private async gate(rollout: Rollout): Promise<void> {
+  /**
+   * Wave gating, completion and the failure-rate brake. Returns the wave to work on now, or undefined when
+   * the rollout stopped running (paused itself, completed, or changed meanwhile).
+   */
+  private async gate(rollout: Rollout, progress: RolloutProgress): Promise<number | undefined> {
     const { rollouts } = this.options;
-    const progress = await rollouts.progress(rollout.id);
     const failed = progress.byState.failed + progress.byState.rejected - rollout.failuresAcknowledged;
     const finished = failed + progress.byState.released + progress.byState.applied;
     if (finished > 0 && failed / finished > rollout.maxFailureRate) {
@@ -164,18 +178,22 @@ export class RolloutScheduler {
       if (await rollouts.update(rollout.id, { status: 'paused', pauseReason: reason }, this.now(), 'running')) {
         this.options.logger.warn({ rolloutId: rollout.id, failed, finished }, 'rollout paused itself');
       }
-      return;
+      return undefined;
     }
     const wave = progress.byWave.find((w) => w.wave === rollout.currentWave);
     const settled = (counts: Record<TargetState, number>): number =>
       Object.entries(counts).reduce((sum, [state, n]) => sum + (TERMINAL_STATES.has(state as TargetState) || (!rollout.autoRelease && state === 'audit_passed') ? n : 0), 0);
-    if (wave && settled(wave.byState) < wave.size) return;
+    if (wave && settled(wave.byState) < wave.size) return rollout.currentWave;
     const last = rollout.waves.at(-1)?.wave ?? 1;
     if (rollout.currentWave < last) {
-      await rollouts.update(rollout.id, { currentWave: rollout.currentWave + 1 }, this.now(), 'running');
-    } else if (settled(progress.byState) === progress.total && (rollout.autoRelease || progress.byState.audit_passed === 0)) {
-      if (await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now(), 'running')) this.options.onCompleted?.({ ...rollout, status: 'completed' });
+      const next = rollout.currentWave + 1;
+      return (await rollouts.update(rollout.id, { currentWave: next }, this.now(), 'running')) ? next : undefined;
     }
+    if (settled(progress.byState) === progress.total && (rollout.autoRelease || progress.byState.audit_passed === 0)) {
+      if (await rollouts.update(rollout.id, { status: 'completed', finishedAt: this.now() }, this.now(), 'running')) this.options.onCompleted?.({ ...rollout, status: 'completed' });
+      return undefined;
+    }
+    return rollout.currentWave; // the last wave waits for a manual release
   }
 
   private async dispatch(rollout: Rollout, states: TargetState[], wave: number, run: Step): Promise<void> {
@@ -224,4 +242,9 @@ export class RolloutScheduler {
     else if (update.state !== undefined && update.state !== target.state) this.options.onTargetMoved?.(rollout, target.appId, update.state, this.now());
     this.kick(); // its slot is free: refill it now
   }
+}
+
+/** Targets due in `wave` (0: any wave) among `states`. */
+function dueIn(due: readonly TargetCount[], wave: number, states: readonly TargetState[]): number {
+  return due.reduce((sum, d) => sum + ((wave === 0 || d.wave === wave) && states.includes(d.state) ? d.count : 0), 0);
 }

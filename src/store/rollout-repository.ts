@@ -5,9 +5,10 @@
  */
 import { sql, type Kysely, type Selectable, type Updateable, type UpdateObject } from 'kysely';
 import type { Page } from '../fleet/model.ts';
-import { emptyCounts, type DomainPolicySpec, type Rollout, type RolloutOrigin, type RolloutProgress, type RolloutStatus, type RolloutTarget, type StateCounts, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
-import type { AuditWake, ClaimRequest, RolloutPatch, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
+import { progressOf, type DomainPolicySpec, type Rollout, type RolloutOrigin, type RolloutProgress, type RolloutStatus, type RolloutTarget, type TargetState, type WavePlan } from '../fleet/rollout-model.ts';
+import type { AuditWake, ClaimRequest, RolloutOverview, RolloutPatch, RolloutRepository, TargetUpdate } from '../fleet/rollout-ports.ts';
 import type { DialectName } from './database.ts';
+import { readOverview } from './rollout-overview.ts';
 import { decodeKeyCursor, toPage } from './paging.ts';
 import type { RolloutTargetsTable, RolloutsTable, Schema } from './schema.ts';
 import { transactor, type Transact } from './transact.ts';
@@ -98,28 +99,12 @@ export class SqlRolloutRepository implements RolloutRepository {
         .groupBy(['wave', 'state'])
         .execute(),
     ]);
-    const byState = emptyCounts();
-    const waves = new Map<number, { size: number | undefined; byState: StateCounts }>();
-    for (const plan of rollout?.waves ?? []) waves.set(plan.wave, { size: plan.size, byState: emptyCounts() });
-    let total = 0;
-    for (const row of rows) {
-      const count = Number(row.count);
-      const state = row.state as TargetState;
-      total += count;
-      byState[state] = (byState[state] ?? 0) + count;
-      let wave = waves.get(row.wave);
-      if (!wave) waves.set(row.wave, (wave = { size: undefined, byState: emptyCounts() }));
-      wave.byState[state] = (wave.byState[state] ?? 0) + count;
-    }
-    const byWave = [...waves.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([wave, { size, byState: counts }]) => ({
-        wave,
-        // A wave the plan does not name (never written by the service) is as big as its targets.
-        size: size ?? Object.values(counts).reduce((sum, n) => sum + n, 0),
-        byState: counts,
-      }));
-    return { total, byState, byWave };
+    return progressOf(rollout?.waves ?? [], rows.map((row) => ({ wave: row.wave, state: row.state as TargetState, count: Number(row.count) })));
+  }
+
+  /** One grouped query for all of `rollouts` (the scheduler's round). */
+  overview(rollouts: readonly Rollout[], now: number): Promise<Map<string, RolloutOverview>> {
+    return readOverview(this.db, rollouts, now);
   }
 
   /**
@@ -394,3 +379,4 @@ function toTarget(row: Selectable<RolloutTargetsTable>): RolloutTarget {
     auditPushed: row.audit_pushed,
   };
 }
+

@@ -428,6 +428,28 @@ for (const target of dialectTargets()) {
       assert.deepEqual((await store.rollouts.claim(claimOf(running, { states: ['auditing'], now: T0 + 5 }))).map((t) => t.appId), ['ks_woken']);
     });
 
+    test('overview: progress and due targets of many rollouts in one read', async () => {
+      const a = makeRollout({ id: 'ro_overview_a', waves: [{ wave: 1, size: 3 }, { wave: 2, size: 2 }] });
+      const b = makeRollout({ id: 'ro_overview_b', waves: [{ wave: 1, size: 1 }] });
+      const now = T0 + 1_000;
+      await store.rollouts.create(a, [
+        makeTarget(a.id, 'ks_ov_1', { nextRunAt: now - 1 }), // due
+        makeTarget(a.id, 'ks_ov_2', { nextRunAt: now + 1 }), // not yet
+        makeTarget(a.id, 'ks_ov_3', { state: 'auditing', nextRunAt: now - 1, leaseOwner: 'x', leaseUntil: now + 10 }), // leased
+        makeTarget(a.id, 'ks_ov_4', { wave: 2, nextRunAt: now - 1 }), // due, wave 2
+        makeTarget(a.id, 'ks_ov_5', { wave: 2, state: 'released', nextRunAt: now - 1, leaseOwner: 'y', leaseUntil: now }), // lease just over: due
+      ]);
+      await store.rollouts.create(b, [makeTarget(b.id, 'ks_ov_6', { state: 'released', nextRunAt: now + 5 })]);
+      const overview = await store.rollouts.overview([a, b, makeRollout({ id: 'ro_overview_none' })], now);
+      assert.deepEqual(overview.get(a.id)?.progress, await store.rollouts.progress(a.id));
+      assert.deepEqual(overview.get(b.id)?.progress, await store.rollouts.progress(b.id));
+      assert.equal(overview.get(a.id)?.progress.total, 5);
+      const byKey = (list: { wave: number; state: string; count: number }[] | undefined) => (list ?? []).map((d) => `${d.wave}:${d.state}:${d.count}`).sort();
+      assert.deepEqual(byKey(overview.get(a.id)?.due), ['1:pending:1', '2:pending:1', '2:released:1']);
+      assert.deepEqual(overview.get(b.id)?.due, []);
+      assert.deepEqual(overview.get('ro_overview_none'), { progress: { total: 0, byState: emptyCounts(), byWave: [{ wave: 1, size: 2, byState: emptyCounts() }] }, due: [] }, 'no targets: the plan, nothing due');
+    });
+
     test('wakeMany: many audit results in one statement, as if applied one after the other', async () => {
       const v1 = makeRollout({ status: 'running', userVersion: '7.0.0' });
       const later = T0 + 3_600_000;
