@@ -6,6 +6,11 @@
  *
  * Needed calls per merchant: upload + submit for audit + release = 3; with 1,000 merchants at 100/s
  * the floor is 30 s. Reads of the versions, token calls and the audits' own time are overhead.
+ *
+ * BENCH_MODE=onboarding: quick activation instead — a `stable` channel exists, then BENCH_MERCHANTS
+ * merchants authorize at once, and each becomes a one-merchant onboarding rollout (so the scheduler has
+ * that many active rollouts). Measured from the first authorization to the last onboarding completed;
+ * needed per merchant: its versions read + upload + submit + release = 4.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +26,8 @@ const RATE = intFromEnv('BENCH_RATE_LIMIT', 100);
 const LATENCY_MS = intFromEnv('BENCH_LATENCY_MS', 50);
 const AUDIT_MS = intFromEnv('BENCH_AUDIT_DELAY_MS', 1000);
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 100);
-const NEEDED = ['uploadCode', 'submitAudit', 'release'] as const;
+const MODE = process.env.BENCH_MODE === 'onboarding' ? 'onboarding' : 'rollout';
+const NEEDED = MODE === 'onboarding' ? (['getVersions', 'uploadCode', 'submitAudit', 'release'] as const) : (['uploadCode', 'submitAudit', 'release'] as const);
 
 function byOperation(calls: CallCounts): Record<string, number> {
   return Object.fromEntries(Object.entries(calls.byOperation).map(([operation, count]) => [operation, count.calls]));
@@ -44,28 +50,53 @@ async function main(): Promise<void> {
     waitForTicket: true,
   });
   try {
-    // Setup (not measured): merchants created on the sandbox, each authorized through the real flow (the
-    // sandbox pushes the authorization code, the service exchanges it and stores the merchant).
-    const setupStart = Date.now();
-    await authorizeNewMerchants(sandbox, service, MERCHANTS, 600_000);
-    process.stdout.write(`setup: ${MERCHANTS} merchants authorized in ${((Date.now() - setupStart) / 1000).toFixed(1)} s\n`);
-    await sandbox.control('PUT', '/faults', { latencyMs: LATENCY_MS });
-    const before = byOperation(await sandbox.calls());
-
-    const start = Date.now();
-    const created = await service.api<{ rollout: { id: string } }>('POST', '/api/v1/rollouts', {
-      templateId: 2, userVersion: '9.0.0', userDesc: 'bench', targets: { all: true }, concurrency: CONCURRENCY, maxFailureRate: 1,
-    });
-    if (created.status !== 201) throw new Error(`creating the rollout: HTTP ${created.status} ${JSON.stringify(created.json)}`);
-    let progress: { rollout: { status: string }; progress: { byState: Record<string, number> } };
-    for (;;) {
-      progress = (await service.api<typeof progress>('GET', `/api/v1/rollouts/${created.json.rollout.id}`)).json;
-      if (progress.rollout.status !== 'running') break;
-      if (process.env.BENCH_TRACE) {
-        const counts = Object.entries(progress.progress.byState).filter(([, n]) => n > 0).map(([state, n]) => `${state} ${n}`);
-        process.stdout.write(`  ${((Date.now() - start) / 1000).toFixed(1)} s: ${counts.join(', ')}; calls ${JSON.stringify(byOperation(await sandbox.calls()))}\n`);
+    let start: number;
+    let status: string;
+    let released: number;
+    let before: Record<string, number>;
+    if (MODE === 'rollout') {
+      // Setup (not measured): merchants created on the sandbox, each authorized through the real flow (the
+      // sandbox pushes the authorization code, the service exchanges it and stores the merchant).
+      const setupStart = Date.now();
+      await authorizeNewMerchants(sandbox, service, MERCHANTS, 600_000);
+      process.stdout.write(`setup: ${MERCHANTS} merchants authorized in ${((Date.now() - setupStart) / 1000).toFixed(1)} s\n`);
+      await sandbox.control('PUT', '/faults', { latencyMs: LATENCY_MS });
+      before = byOperation(await sandbox.calls());
+      start = Date.now();
+      const created = await service.api<{ rollout: { id: string } }>('POST', '/api/v1/rollouts', {
+        templateId: 2, userVersion: '9.0.0', userDesc: 'bench', targets: { all: true }, concurrency: CONCURRENCY, maxFailureRate: 1,
+      });
+      if (created.status !== 201) throw new Error(`creating the rollout: HTTP ${created.status} ${JSON.stringify(created.json)}`);
+      let progress: { rollout: { status: string }; progress: { byState: Record<string, number> } };
+      for (;;) {
+        progress = (await service.api<typeof progress>('GET', `/api/v1/rollouts/${created.json.rollout.id}`)).json;
+        if (progress.rollout.status !== 'running') break;
+        if (process.env.BENCH_TRACE) {
+          const counts = Object.entries(progress.progress.byState).filter(([, n]) => n > 0).map(([state, n]) => `${state} ${n}`);
+          process.stdout.write(`  ${((Date.now() - start) / 1000).toFixed(1)} s: ${counts.join(', ')}; calls ${JSON.stringify(byOperation(await sandbox.calls()))}\n`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, process.env.BENCH_TRACE ? 1000 : 200));
       }
-      await new Promise((resolve) => setTimeout(resolve, process.env.BENCH_TRACE ? 1000 : 200));
+      status = progress.rollout.status;
+      released = progress.progress.byState.released ?? 0;
+    } else {
+      const channel = await service.api('PUT', '/api/v1/channels/stable', { templateId: 2, userVersion: '9.0.0', userDesc: 'bench', autoRelease: true });
+      if (channel.status !== 200) throw new Error(`creating the channel: HTTP ${channel.status} ${JSON.stringify(channel.json)}`);
+      await sandbox.control('PUT', '/faults', { latencyMs: LATENCY_MS });
+      before = byOperation(await sandbox.calls());
+      start = Date.now();
+      await authorizeNewMerchants(sandbox, service, MERCHANTS, 600_000);
+      process.stdout.write(`${MERCHANTS} merchants authorized (pushes handled) after ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
+      let counts: Record<string, number> = {};
+      for (;;) {
+        counts = await onboardingRollouts(service);
+        const done = Object.values(counts).reduce((sum, n) => sum + n, 0) - (counts.running ?? 0);
+        if (process.env.BENCH_TRACE) process.stdout.write(`  ${((Date.now() - start) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}\n`);
+        if (done >= MERCHANTS) break;
+        await new Promise((resolve) => setTimeout(resolve, process.env.BENCH_TRACE ? 1000 : 200));
+      }
+      status = JSON.stringify(counts);
+      released = counts.completed ?? 0;
     }
     const wallS = (Date.now() - start) / 1000;
     const after = byOperation(await sandbox.calls());
@@ -76,7 +107,7 @@ async function main(): Promise<void> {
     const floorS = needed / RATE;
     const rss = service.peakRss();
 
-    process.stdout.write(`rollout: ${progress.rollout.status}, released ${progress.progress.byState.released ?? 0}/${MERCHANTS}\n`);
+    process.stdout.write(MODE === 'rollout' ? `rollout: ${status}, released ${released}/${MERCHANTS}\n` : `onboarding rollouts by status: ${status}, completed ${released}/${MERCHANTS}\n`);
     process.stdout.write(`calls made (sandbox call log): ${JSON.stringify(made)} = ${total}; needed ${needed} (${NEEDED.join(' + ')} per merchant)\n`);
     process.stdout.write(`wall ${wallS.toFixed(1)} s, floor ${floorS.toFixed(1)} s (${needed} calls ÷ ${RATE}/s), ratio ${(wallS / floorS).toFixed(2)}x (target <= 1.25x)\n`);
     process.stdout.write(`calls made / needed ${(total / needed).toFixed(2)}x\n`);
@@ -87,6 +118,18 @@ async function main(): Promise<void> {
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Onboarding rollouts by status (paged through the REST API). */
+async function onboardingRollouts(service: Awaited<ReturnType<typeof startChildService>>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  let cursor: string | null = null;
+  do {
+    const page: { json: { items: { origin: string; status: string }[]; nextCursor: string | null } } = await service.api('GET', `/api/v1/rollouts?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    for (const rollout of page.json.items) if (rollout.origin === 'onboarding') counts[rollout.status] = (counts[rollout.status] ?? 0) + 1;
+    cursor = page.json.nextCursor;
+  } while (cursor);
+  return counts;
 }
 
 await main();

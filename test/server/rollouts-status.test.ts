@@ -54,16 +54,16 @@ for (const dialect of dialectTargets()) {
       const { rollout, targets } = rolloutWithFailures('ro_cas_brake');
       await store.rollouts.create(rollout, targets);
       let raced = false;
-      // The brake reads the progress (2 failed of 2 finished: past 0.1), then an operator aborts, then the
+      // The round reads the progress (2 failed of 2 finished: past 0.1), then an operator aborts, then the
       // brake writes its pause.
       const racing: RolloutRepository = Object.assign(Object.create(store.rollouts) as RolloutRepository, {
-        progress: async (id: string) => {
-          const progress = await store.rollouts.progress(id);
-          if (!raced) {
+        overview: async (rollouts: readonly Rollout[], now: number) => {
+          const overview = await store.rollouts.overview(rollouts, now);
+          if (!raced && overview.has(rollout.id)) {
             raced = true;
-            await service.abort(OPERATOR, id);
+            await service.abort(OPERATOR, rollout.id);
           }
-          return progress;
+          return overview;
         },
       });
       const service = serviceOver(racing);
