@@ -35,10 +35,13 @@ export interface MerchantServiceOptions {
   platform: PlatformPort;
   registeredDomains: RegisteredDomains;
   logger: Logger;
+  /** Waits for the instance's platform rate limit before an authorization code is exchanged. */
+  beforeExchange?: () => Promise<void>;
   now?: () => number;
 }
 
 export class MerchantService {
+  private readonly beforeExchange: (() => Promise<void>) | undefined;
   private readonly store: Store;
   private readonly platform: PlatformPort;
   private readonly registered: RegisteredDomains;
@@ -49,6 +52,7 @@ export class MerchantService {
     this.platform = options.platform;
     this.registered = options.registeredDomains;
     this.now = options.now ?? Date.now;
+    this.beforeExchange = options.beforeExchange;
   }
 
   // ---- Reading ---------------------------------------------------------------------------------------
@@ -85,6 +89,7 @@ export class MerchantService {
    * merchant. Codes are single-use: when the other path got there first, the merchant is already stored.
    */
   async completeAuthorization(authorizationCode: string, via: 'redirect' | 'push'): Promise<Merchant> {
+    await this.beforeExchange?.();
     const grant = await onPlatform(() => this.platform.tokens.exchangeAuthorizationCode(authorizationCode));
     const at = this.now();
     return this.store.transaction(async (tx) => {

@@ -47,6 +47,8 @@ export interface PushServiceOptions {
   platform: PlatformPort;
   logger: Logger;
   now?: () => number;
+  /** Waits for the instance's platform rate limit before an authorization code is exchanged (a burst of authorizations). */
+  beforeExchange?: () => Promise<void>;
   /** Most pushes stored in one commit (default 64). */
   maxBatch?: number;
   /** Called after each group commit that stored new pushes, with their number (resends found stored not counted). */
@@ -164,6 +166,7 @@ export class PushService {
   private async exchange(appId: string, code: string, type: string, at: number): Promise<Prepared> {
     const { platform, store } = this.options;
     try {
+      await this.options.beforeExchange?.();
       const grant = await platform.tokens.exchangeAuthorizationCode(code);
       const permissions = grant.permissions.map((p) => p.id);
       return {

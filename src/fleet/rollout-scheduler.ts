@@ -24,6 +24,8 @@ export interface RolloutSchedulerOptions {
   logger: Logger;
   /** Platform calls per second from this instance (default 20). */
   rateLimitPerSec?: number;
+  /** The instance's platform rate limiter, when other callers share it (default: one of `rateLimitPerSec`, which should be its rate). */
+  limiter?: RateLimiter;
   leaseMs?: number;
   /**
    * Steps this instance runs at once, over all rollouts (default: what the rate limit lets finish well
@@ -79,7 +81,7 @@ export class RolloutScheduler {
   constructor(private readonly options: RolloutSchedulerOptions) {
     this.owner = options.owner ?? randomUUID();
     this.now = options.now ?? Date.now;
-    this.limiter = new RateLimiter(options.rateLimitPerSec ?? 20);
+    this.limiter = options.limiter ?? new RateLimiter(options.rateLimitPerSec ?? 20);
     this.maxInFlight = options.maxInFlight ?? defaultMaxInFlight(options.rateLimitPerSec ?? 20, options.leaseMs ?? 60_000);
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
     this.step = {

@@ -12,6 +12,7 @@ import { ExtService } from '../fleet/ext-service.ts';
 import { MerchantService } from '../fleet/merchant-service.ts';
 import { GroupCommit } from '../fleet/group-commit.ts';
 import { PushService } from '../fleet/push-service.ts';
+import { RateLimiter } from '../fleet/rate-limiter.ts';
 import type { AuditWake } from '../fleet/rollout-ports.ts';
 import { RolloutService } from '../fleet/rollout-service.ts';
 import { TemplateService } from '../fleet/template-service.ts';
@@ -98,10 +99,15 @@ export async function startService(config: ServerConfig, options: StartOptions =
     fetch: countingFetch(metrics, options.fetch ?? ((input, init) => fetch(input, init))),
   });
   const platform = new KuaishouPlatform(client, new TokenManager({ client, store: store.tokenStore, logger }));
+  // One platform rate limit per instance: rollout steps, onboarding's reads and authorization code
+  // exchanges (a burst of authorizations) all wait for it; exchanges first.
+  const limiter = new RateLimiter(config.rateLimitPerSec ?? 20);
+  const beforeExchange = (): Promise<void> => limiter.acquire('finish');
   const merchants = new MerchantService({
     store,
     platform,
     logger,
+    beforeExchange,
     registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
   });
   const templates = new TemplateService({ templates: store.templates, auditLog: store.auditLog, platform, logger });
@@ -127,6 +133,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     logger,
     registeredDomains,
     extFor,
+    limiter,
     ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
     ...(config.rollout.leaseMs !== undefined ? { leaseMs: config.rollout.leaseMs } : {}),
     ...(config.rollout.auditPollMs !== undefined ? { auditPollMs: config.rollout.auditPollMs } : {}),
@@ -151,7 +158,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     // at once must not burst past it).
     platform: {
       getVersions: async (appId: string) => {
-        await rollouts.beforeCall('step');
+        await limiter.acquire('step');
         return platform.getVersions(appId);
       },
     },
@@ -170,6 +177,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     store,
     platform,
     logger,
+    beforeExchange,
     onBatchStored: (stored) => {
       metrics.pushCommits.inc({});
       metrics.pushesCommitted.inc({}, stored);

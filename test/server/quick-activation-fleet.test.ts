@@ -16,8 +16,8 @@ const MERCHANTS = 50;
 const RATE = 40;
 /**
  * The service's token bucket lets RATE/s plus a burst of RATE/10 through in any second; calls it let go
- * apart can arrive bunched on a loaded machine, and a few calls are not rollout calls (token refreshes,
- * resent pushes' code exchanges, which do not wait for the rollouts' limiter), hence the margin (2×; 1.5× was refused one call in a loaded CI run). An unthrottled onboarding makes hundreds per second.
+ * apart can arrive bunched on a loaded machine, and a few calls do not wait for the instance's limiter
+ * (token refreshes), hence the margin (2×; 1.5× was refused one call in a loaded CI run). An unthrottled onboarding makes hundreds per second.
  */
 const PLATFORM_LIMIT = Math.ceil(RATE * 2);
 const ROLLOUT_OPERATIONS = ['getVersions', 'uploadCode', 'submitAudit', 'release', 'serverDomains', 'webviewDomains'];
