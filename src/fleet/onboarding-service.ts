@@ -9,7 +9,7 @@ import { recordAction, type Actor } from './audit-trail.ts';
 import { DEFAULT_ONBOARDING_POLICY, type Channel, type OnboardingPlan, type OnboardingPolicy, type OnboardingRecord, type OnboardingTrigger, type OnboardingView } from './channel-model.ts';
 import type { ChannelRepository, OnboardingRepository } from './channel-ports.ts';
 import { checkChannelName, type ChannelService } from './channel-service.ts';
-import { FleetError, invalid } from './errors.ts';
+import { FleetError, invalid, notFound } from './errors.ts';
 import type { Merchant, Page } from './model.ts';
 import { planOnboarding } from './onboarding-plan.ts';
 import { onboardingView, stepsReached } from './onboarding-status.ts';
@@ -201,6 +201,23 @@ export class OnboardingService {
       this.options.logger.info({ appId, rolloutId, channel: channel.name, userVersion: channel.userVersion }, 'onboarding started');
     }
     return { outcome: 'started', rolloutId };
+  }
+
+  /**
+   * An operator's "onboard now": the decision an authorization would make, taken at once and recorded in
+   * the audit log. A failed onboarding (target failed or rejected, rollout aborted) starts again with a new
+   * rollout; one in progress or live is left alone (`nothing` with the reason). 404 for an unknown merchant.
+   */
+  async startBy(actor: Actor, appId: string): Promise<{ result: ConsiderResult; onboarding: OnboardingView }> {
+    const merchant = await this.options.merchants.get(appId);
+    if (!merchant) throw notFound('merchant', appId);
+    const summary: Record<string, unknown> = {};
+    const result = await recordAction(this.options.auditLog, this.now(), { actor, action: 'onboarding.retry', appId, summary }, async () => {
+      const decided = await this.consider(appId, 'operator');
+      Object.assign(summary, decided);
+      return decided;
+    });
+    return { result, onboarding: await this.view((await this.options.merchants.get(appId)) ?? merchant) };
   }
 
   /** Why an existing row needs nothing now, if it does not. */

@@ -119,16 +119,17 @@ export class RolloutService {
     if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) throw invalid('maxFailureRate must be between 0 and 1');
     const appIds = await this.resolveTargets(input.targets);
     if (appIds.length === 0) throw invalid('the targets select no authorized merchant');
-    // Two rollouts uploading to one mini-program would undo each other's uploads, two domain policies each
-    // other's domains; a template rollout and a domain policy touch different things and may overlap.
-    const busy = await this.options.rollouts.unfinishedElsewhere(appIds, { code: fields.kind === 'template', domains: fields.domains !== null });
-    if (busy.length > 0) {
-      throw conflict('targets_in_active_rollout', `${busy.length} of the targets are still in an unfinished rollout (e.g. ${busy[0]!.appId} in ${busy[0]!.rolloutId}); finish, abort or narrow it first`, {
-        busy: busy.slice(0, 20),
-      });
-    }
     summary.targets = appIds.length;
     return this.audited(actor, action, summary, async () => {
+      // Two rollouts uploading to one mini-program would undo each other's uploads, two domain policies each
+      // other's domains; a template rollout and a domain policy touch different things and may overlap.
+      // (Inside the audited action: a refusal for this state conflict is in the audit log too.)
+      const busy = await this.options.rollouts.unfinishedElsewhere(appIds, { code: fields.kind === 'template', domains: fields.domains !== null });
+      if (busy.length > 0) {
+        throw conflict('targets_in_active_rollout', `${busy.length} of the targets are still in an unfinished rollout (e.g. ${busy[0]!.appId} in ${busy[0]!.rolloutId}); finish, abort or narrow it first`, {
+          busy: busy.slice(0, 20),
+        });
+      }
       const created = await this.plan(actor, input, fields, appIds, concurrency, maxFailureRate);
       summary.rolloutId = created.rollout.id;
       return created;

@@ -78,6 +78,7 @@ const APP_ROUTES: [string, string, string][] = [
   ['PUT /api/v1/merchants/{appId}/ext', 'PUT', '/ext'],
   ['GET /api/v1/merchants/{appId}/ext/history', 'GET', '/ext/history'],
   ['GET /api/v1/merchants/{appId}/onboarding/plan', 'GET', '/onboarding/plan'],
+  ['POST /api/v1/merchants/{appId}/onboarding/start', 'POST', '/onboarding/start'],
 ];
 
 /** App ids no route may accept, as they appear in the URL. */
@@ -406,6 +407,8 @@ function badRequests(): BadRequest[] {
     add('PUT /api/v1/onboarding', what, { method: 'PUT', path: '/api/v1/onboarding', body, status: 400, code: 'invalid_request' });
   }
   add('GET /api/v1/merchants/{appId}/onboarding/plan', 'an unknown merchant', { method: 'GET', path: '/api/v1/merchants/ks_nobody/onboarding/plan', status: 404, code: 'merchant_not_found' });
+  add('POST /api/v1/merchants/{appId}/onboarding/start', 'an unknown merchant', { method: 'POST', path: '/api/v1/merchants/ks_nobody/onboarding/start', status: 404, code: 'merchant_not_found' });
+  add('POST /api/v1/merchants/{appId}/onboarding/start', 'a method the route does not have', { method: 'PUT', path: `/api/v1/merchants/${APP}/onboarding/start`, status: 404, code: 'not_found' });
   add('GET /api/v1/merchants', 'onboarding=bogus', { method: 'GET', path: '/api/v1/merchants?onboarding=bogus', status: 400, code: 'invalid_request' });
   add('GET /api/v1/merchants', 'onboarding=stuck with status', { method: 'GET', path: '/api/v1/merchants?onboarding=stuck&status=authorized', status: 400, code: 'invalid_request' });
   add('POST /api/v1/rollouts', 'a promoteTo that is no channel name', { method: 'POST', path: '/api/v1/rollouts', body: { templateId: 1, userVersion: '9.9.9', userDesc: '', targets: { appIds: [APP] }, promoteTo: 'Not A Name' }, status: 400, code: 'invalid_request' });

@@ -117,6 +117,41 @@ for (const dialect of dialectTargets()) {
       assert.deepEqual(actions, ['onboarding.blocked', 'onboarding.start']);
     });
 
+    test('a failed onboarding (audit rejected) starts again with POST …/onboarding/start once fixed; live → nothing; roles and unknown merchants refused', async () => {
+      const merchant = await newApp(stack);
+      const start = (key = stack.keys.operator, appId = merchant.appId) =>
+        stack.api<{ outcome: string; reason: string | null; rolloutId: string | null; onboarding: { status: string } }>('POST', `/api/v1/merchants/${appId}/onboarding/start`, { key });
+      await authorizeByPage(stack, merchant, [1]);
+      await untilOnboarding(stack, merchant.appId, 'blocked');
+      // Its ext makes the sandbox reject the audit.
+      const rejecting = await stack.api('PUT', `/api/v1/merchants/${merchant.appId}/ext`, { key: stack.keys.operator, body: { templateId: STABLE.templateId, overrides: { sandboxReject: true }, baseVersion: 0 } });
+      assert.equal(rejecting.status, 200, JSON.stringify(rejecting.json));
+      const stillBlocked = await start();
+      assert.equal(stillBlocked.status, 200, JSON.stringify(stillBlocked.json));
+      assert.deepEqual([stillBlocked.json.outcome, stillBlocked.json.reason, stillBlocked.json.onboarding.status], ['blocked', 'missing_permissions', 'blocked']);
+
+      assert.equal((await stack.sandbox.control('POST', '/authorizations', { appId: merchant.appId, permissions: [1, 2] })).status, 201);
+      const failed = await untilOnboarding(stack, merchant.appId, 'failed', 30_000);
+      assert.ok(failed.rolloutId);
+
+      const fixed = await stack.api('PUT', `/api/v1/merchants/${merchant.appId}/ext`, { key: stack.keys.operator, body: { templateId: STABLE.templateId, overrides: { shopName: '修好了' }, baseVersion: 1 } });
+      assert.equal(fixed.status, 200, JSON.stringify(fixed.json));
+      assertError(await start(stack.keys.viewer), 403);
+      assertError(await start(stack.keys.operator, 'ks_nobody_here'), 404, 'merchant_not_found');
+      const restarted = await start();
+      assert.equal(restarted.status, 200, JSON.stringify(restarted.json));
+      assert.equal(restarted.json.outcome, 'started');
+      assert.ok(restarted.json.rolloutId && restarted.json.rolloutId !== failed.rolloutId, 'a new onboarding rollout');
+      await untilOnboarding(stack, merchant.appId, 'live', 30_000);
+      assert.equal(await okCalls(stack, merchant.appId, 'uploadCode'), 2);
+      assert.equal((JSON.parse((await sandboxApp(stack, merchant.appId)).versions.online?.ext_json ?? '{}') as { shopName?: string }).shopName, '修好了');
+
+      const again = await start();
+      assert.deepEqual([again.json.outcome, again.json.reason], ['nothing', 'live']);
+      const retries = (await auditLog(stack, `appId=${merchant.appId}`)).filter((e) => e.action === 'onboarding.retry');
+      assert.equal(retries.length, 3, 'each operator start is in the audit log');
+    });
+
     test('policy off → an authorization starts nothing; the dry run says why', async () => {
       const off = await stack.api('PUT', '/api/v1/onboarding', { key: stack.keys.admin, body: { enabled: false, channel: 'stable' } });
       assert.equal(off.status, 200, JSON.stringify(off.json));

@@ -42,6 +42,7 @@ const REQUIRED: Record<string, Role> = {
   'PUT /api/v1/merchants/{appId}/ext': 'operator',
   'PUT /api/v1/channels/{name}': 'operator',
   'PUT /api/v1/onboarding': 'admin',
+  'POST /api/v1/merchants/{appId}/onboarding/start': 'operator',
 
   'GET /api/v1/merchants': 'viewer',
   'GET /api/v1/merchants/{appId}': 'viewer',
@@ -218,8 +219,8 @@ for (const dialect of dialectTargets()) {
           refused++;
         }
       }
-      // viewer: 23 mutating routes + GET keys; operator: the 2 key routes, PUT onboarding + GET keys.
-      assert.equal(refused, 28);
+      // viewer: 24 mutating routes + GET keys; operator: the 2 key routes, PUT onboarding + GET keys.
+      assert.equal(refused, 29);
       assert.deepEqual(await untouched(), before);
     });
 

@@ -50,6 +50,13 @@ export const OnboardingViewSchema = Type.Object({
   timeline: Type.Array(Type.Object({ step: Type.Union(TIMELINE_STEPS.map((s) => Type.Literal(s))), at: Nullable(Type.Number()), done: Type.Boolean() })),
 });
 
+const StartSchema = Type.Object({
+  outcome: Type.Union(['started', 'up_to_date', 'blocked', 'nothing'].map((o) => Type.Literal(o))),
+  reason: Nullable(Type.String()),
+  rolloutId: Nullable(Type.String()),
+  onboarding: OnboardingViewSchema,
+});
+
 const PlanSchema = Type.Object({
   appId: Type.String(),
   policy: PolicySchema,
@@ -99,6 +106,19 @@ export function channelRoutes(root: FastifyInstance, ctx: ServerContext): void {
   }, (request) => {
     const { enabled, channel, autoRelease } = request.body;
     return ctx.onboarding.setPolicy(actorOf(request), { enabled, channel, autoRelease: autoRelease ?? null });
+  });
+
+  app.post('/api/v1/merchants/:appId/onboarding/start', {
+    config: { access: 'operator' },
+    schema: {
+      tags,
+      summary: 'Onboards the merchant now, as an authorization would: a failed onboarding starts again; one in progress or live is left alone (outcome nothing, with the reason)',
+      params: AppIdParams,
+      response: { 200: StartSchema, ...errorResponses },
+    },
+  }, async (request) => {
+    const { result, onboarding } = await ctx.onboarding.startBy(actorOf(request), request.params.appId);
+    return { outcome: result.outcome, reason: result.reason ?? null, rolloutId: result.rolloutId ?? null, onboarding };
   });
 
   app.get('/api/v1/merchants/:appId/onboarding/plan', {
