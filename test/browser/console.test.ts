@@ -226,6 +226,12 @@ describe('the admin console in Chromium', () => {
     await page.getByTestId('onboarding-missing').getByText('权限集 1：开发管理').waitFor();
     await page.getByTestId('onboarding-reason').waitFor();
     await page.getByTestId('onboarding-card').screenshot({ path: join(ARTIFACTS, '17-onboarding-blocked.png') });
+    // "立即开通" (onboard now) runs the decision again, through a confirmation: still blocked, and why.
+    await page.getByTestId('onboarding-start').click();
+    await page.getByRole('dialog').getByRole('button', { name: '立即开通' }).click();
+    await page.getByTestId('onboarding-start-result').getByText('仍被阻止 (missing_permissions)').waitFor();
+    const retried = await api<{ items: { action: string; appId: string | null }[] }>('GET', `/api/v1/audit-log?appId=${blockedAppId}&limit=50`);
+    assert.ok(retried.items.some((entry) => entry.action === 'onboarding.retry'), 'the console\'s start is in the audit log');
 
     // The stuck list (its own query: no other filter or sort goes with it) has that merchant, not the live one.
     await page.getByRole('link', { name: '商家', exact: true }).click();

@@ -78,6 +78,14 @@ export interface OnboardingPolicy {
   forcedOff: boolean;
 }
 
+/** POST /api/v1/merchants/:appId/onboarding/start. */
+export interface OnboardingStart {
+  outcome: 'started' | 'up_to_date' | 'blocked' | 'nothing';
+  reason: string | null;
+  rolloutId: string | null;
+  onboarding: OnboardingView;
+}
+
 export interface OnboardingPlan {
   appId: string;
   policy: OnboardingPolicy;

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { apiGet, apiSend } from '../api/client.ts';
-import type { Channel, ChannelBody, OnboardingPlan, OnboardingPolicy } from '../api/types.ts';
+import type { Channel, ChannelBody, OnboardingPlan, OnboardingPolicy, OnboardingStart } from '../api/types.ts';
 
 /** GET /api/v1/channels: every release channel. */
 export function useChannels() {
@@ -38,5 +38,14 @@ export function useOnboardingPlan(appId: string, enabled: boolean) {
     enabled,
     retry: false,
     staleTime: 0,
+  });
+}
+
+/** POST /api/v1/merchants/:appId/onboarding/start (operator): onboard now; a failed onboarding starts again. */
+export function useStartOnboarding(appId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => apiSend<OnboardingStart>('POST', `/api/v1/merchants/${appId}/onboarding/start`),
+    onSettled: () => client.invalidateQueries({ queryKey: ['merchant', appId] }),
   });
 }

@@ -4,9 +4,11 @@
  */
 import { useState } from 'react';
 import type { OnboardingPlan, OnboardingStatus, OnboardingView } from '../../api/types.ts';
-import { useOnboardingPlan } from '../../hooks/use-channels.ts';
+import { useOnboardingPlan, useStartOnboarding } from '../../hooks/use-channels.ts';
+import { useCan } from '../../hooks/use-me.ts';
 import { useI18n, type MessageKey } from '../../i18n/index.tsx';
 import { Link, rolloutPath } from '../../router.tsx';
+import { ConfirmButton } from '../confirm-button.tsx';
 import { ErrorMessage } from '../error-message.tsx';
 
 const TONE: Record<OnboardingStatus, string> = { none: 'muted', disabled: 'muted', blocked: 'bad', failed: 'bad', starting: 'info', in_progress: 'info', live: 'ok' };
@@ -73,6 +75,10 @@ export function OnboardingPanel({ appId, onboarding }: { appId: string; onboardi
   const { t, time } = useI18n();
   const [dryRun, setDryRun] = useState(false);
   const plan = useOnboardingPlan(appId, dryRun);
+  const canOperate = useCan('operator');
+  const start = useStartOnboarding(appId);
+  // Nothing to start while it runs or once live.
+  const startable = onboarding !== undefined && ['none', 'blocked', 'failed'].includes(onboarding.status);
   return (
     <section aria-labelledby="onboarding-title" className="panel" data-testid="onboarding-card">
       <h2 id="onboarding-title">{t('onboarding.title')}</h2>
@@ -124,7 +130,24 @@ export function OnboardingPanel({ appId, onboarding }: { appId: string; onboardi
         <button type="button" onClick={() => (dryRun ? void plan.refetch() : setDryRun(true))} disabled={plan.isFetching} data-testid="onboarding-dry-run">
           {t('onboarding.dryRun')}
         </button>
+        {canOperate && startable && (
+          <ConfirmButton
+            label={t('onboarding.start')}
+            title={t('onboarding.startConfirm', { appId })}
+            body={t('onboarding.startHint')}
+            disabled={start.isPending}
+            onConfirm={() => start.mutate()}
+            testId="onboarding-start"
+          />
+        )}
       </div>
+      {start.data && (
+        <p role="status" data-testid="onboarding-start-result">
+          {t(`onboarding.startOutcome.${start.data.outcome}`)}
+          {start.data.reason ? ` (${start.data.reason})` : ''}
+        </p>
+      )}
+      <ErrorMessage error={start.error} />
       <ErrorMessage error={plan.error} />
       {plan.data && <PlanView plan={plan.data} />}
     </section>
