@@ -1,4 +1,4 @@
-/** `merchants list`. */
+/** `merchants list`, `merchants onboard`. */
 import { allPages, type Page } from './api-client.ts';
 import { type Command, flag, intOption, oneOf, stringOption } from './command.ts';
 import { time, table } from './output.ts';
@@ -38,4 +38,27 @@ const list: Command = {
   },
 };
 
-export const merchantCommands: Command[] = [list];
+interface OnboardingStart {
+  outcome: 'started' | 'up_to_date' | 'blocked' | 'nothing';
+  reason: string | null;
+  rolloutId: string | null;
+  onboarding: { status: string; channel: string | null };
+}
+
+const onboard: Command = {
+  group: 'merchants',
+  name: 'onboard',
+  summary: 'onboard a merchant now, as its authorization would (a failed onboarding starts again)',
+  usage: '<appId>',
+  args: ['appId'],
+  async run({ args, api, out }) {
+    const appId = args[0] ?? '';
+    const answer = await api.post<OnboardingStart>(`/api/v1/merchants/${encodeURIComponent(appId)}/onboarding/start`);
+    if (out.json) return out.data(answer);
+    const why = answer.reason ? ` (${answer.reason})` : '';
+    const rollout = answer.rolloutId && answer.outcome === 'started' ? `, rollout ${answer.rolloutId}` : '';
+    out.line(`${appId}: ${answer.outcome}${why}${rollout}; onboarding ${answer.onboarding.status}${answer.onboarding.channel ? ` on channel ${answer.onboarding.channel}` : ''}`);
+  },
+};
+
+export const merchantCommands: Command[] = [list, onboard];

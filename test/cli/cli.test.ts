@@ -158,6 +158,16 @@ describe('ks-isv CLI', { concurrency: 4 }, () => {
       assert.deepEqual(api.requests[2]?.query, {});
     }));
 
+  it('merchants onboard posts to the onboarding start route and says what happened', () =>
+    withApi(async (api) => {
+      const run = await cli(api.url, ['merchants', 'onboard', 'ks01']);
+      ok(run);
+      assert.equal(run.stdout, 'ks01: started, rollout ro_onb; onboarding in_progress on channel stable\n');
+      assert.deepEqual(api.requests.map((r) => [r.method, r.path]), [['POST', '/api/v1/merchants/ks01/onboarding/start']]);
+      const missing = await cli(api.url, ['merchants', 'onboard']);
+      assert.equal(missing.code, 2, missing.stderr);
+    }));
+
   it('keys create posts name and role and prints the new key (and only it) on stdout', () =>
     withApi(async (api) => {
       const run = await cli(api.url, ['keys', 'create', '--role', 'viewer'], { allowKeyInOutput: true });

@@ -112,6 +112,8 @@ const ROUTES: Record<string, Handler> = {
   'GET /api/v1/rollouts/ro_echo': (req, res) => apiError(res, 400, 'invalid_request', `did not like ${req.authorization ?? ''}`),
   'POST /api/v1/rollouts/ro_done/pause': (_req, res) => apiError(res, 409, 'conflict', 'rollout ro_done is completed', { status: 'completed' }),
   'GET /api/v1/merchants': (req, res) => json(res, 200, pages[req.query.cursor ?? ''] ?? { items: [], nextCursor: null }),
+  'POST /api/v1/merchants/ks01/onboarding/start': (_req, res) =>
+    json(res, 200, { outcome: 'started', reason: null, rolloutId: 'ro_onb', onboarding: { status: 'in_progress', channel: 'stable', rolloutId: 'ro_onb', reason: null, missingPermissions: [], timeline: [] } }),
   'POST /api/v1/keys': (req, res) => {
     const body = req.body as { name: string; role: string };
     json(res, 201, { id: 'key_9', name: body.name, role: body.role, key: NEW_KEY });
