@@ -80,3 +80,21 @@ export class RateLimiter {
     }
   }
 }
+
+/**
+ * `port` with every method made to wait for `before()` first (the instance's rate limit for calls that
+ * are not a rollout step's: an operator's operations, template syncs). Properties that are not functions
+ * (e.g. `tokens`) pass through untouched.
+ */
+export function throttledPort<T extends object>(port: T, before: () => Promise<void>): T {
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || property === 'constructor') return value;
+      return async (...args: unknown[]): Promise<unknown> => {
+        await before();
+        return (value as (...callArgs: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}

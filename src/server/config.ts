@@ -24,7 +24,7 @@ export interface ServerConfig {
   /** Bootstrap admin API key; undefined: generated and printed once when no key exists. */
   adminKey: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Platform calls per second from this instance for rollouts, onboarding and code exchanges (KS_RATE_LIMIT_PER_SEC, default 20). */
+  /** Platform calls per second from this instance, every caller but token refreshes (KS_RATE_LIMIT_PER_SEC, default 20). */
   rateLimitPerSec: number | undefined;
   /**
    * Rollout scheduler timings (ms): how long a claimed target's lease lasts before another instance may

@@ -12,7 +12,7 @@ import { ExtService } from '../fleet/ext-service.ts';
 import { MerchantService } from '../fleet/merchant-service.ts';
 import { GroupCommit } from '../fleet/group-commit.ts';
 import { PushService } from '../fleet/push-service.ts';
-import { RateLimiter } from '../fleet/rate-limiter.ts';
+import { RateLimiter, throttledPort } from '../fleet/rate-limiter.ts';
 import type { AuditWake } from '../fleet/rollout-ports.ts';
 import { RolloutService } from '../fleet/rollout-service.ts';
 import { TemplateService } from '../fleet/template-service.ts';
@@ -103,14 +103,16 @@ export async function startService(config: ServerConfig, options: StartOptions =
   // exchanges (a burst of authorizations) all wait for it; exchanges first.
   const limiter = new RateLimiter(config.rateLimitPerSec ?? 20);
   const beforeExchange = (): Promise<void> => limiter.acquire('finish');
+  // An operator's one-off operations (and template syncs) wait for it too, ahead of rollout steps.
+  const operatorPlatform = throttledPort(platform, () => limiter.acquire('finish'));
   const merchants = new MerchantService({
     store,
-    platform,
+    platform: operatorPlatform,
     logger,
     beforeExchange,
     registeredDomains: { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains },
   });
-  const templates = new TemplateService({ templates: store.templates, auditLog: store.auditLog, platform, logger });
+  const templates = new TemplateService({ templates: store.templates, auditLog: store.auditLog, platform: operatorPlatform, logger });
   const ext = new ExtService({ ext: store.ext, merchants: store.merchants, auditLog: store.auditLog, templates });
   const registeredDomains = { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains };
   // What an upload sends: the template's defaults ← a layer (a channel's ext defaults, for onboarding) ← the merchant's overrides.

@@ -79,6 +79,8 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
       KS_ISV_SECRET_KEY: SECRET_KEY,
       KS_ISV_ADMIN_KEY: options.adminKey,
       LOG_LEVEL: 'warn',
+      // Tests about the platform rate limit set their own (see test/helpers/service.ts).
+      KS_RATE_LIMIT_PER_SEC: '1000',
       ...options.env,
     },
   });

@@ -68,6 +68,9 @@ export async function startStack(dialect: DialectTarget, options: StackOptions =
     ...componentEnv(sandbox.url, component),
     KS_ISV_SECRET_KEY: TEST_SECRET_KEY.toString('base64'),
     LOG_LEVEL: 'debug',
+    // Every platform call waits for the instance's rate limit (20/s by default): tests about the limit set
+    // their own; the others should not be paced by it.
+    KS_RATE_LIMIT_PER_SEC: '1000',
     ...options.env,
   });
   const service = await startService(config, {
