@@ -217,7 +217,7 @@ export class OnboardingService {
       Object.assign(summary, decided);
       return decided;
     });
-    return { result, onboarding: await this.view((await this.options.merchants.get(appId)) ?? merchant) };
+    return { result, onboarding: await this.view(merchant) };
   }
 
   /** Why an existing row needs nothing now, if it does not. */

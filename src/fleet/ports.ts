@@ -73,16 +73,12 @@ export interface PushEventRepository {
   /** Inserts the event; false when its msgId is already stored (a resend). */
   insert(event: PushEventRecord): Promise<boolean>;
   /**
-   * Stores the event and applies `effect` atomically: both or neither. When the msgId is already stored
-   * (a resend), nothing is written and the answer is false. A last audit for a merchant not stored
-   * changes no merchant (the event is still stored).
-   */
-  record(event: PushEventRecord, effect?: PushEffect): Promise<boolean>;
-  /**
-   * `record` for many pushes in ONE atomic unit (group commit: one commit, on PostgreSQL one statement, for
-   * all of them): all stored with their effects, or none when it throws. Answers, in order, whether each
-   * was stored (false: a resend, or a msgId repeated earlier in `pushes`). Effects apply in the order given:
-   * of two audit results for one merchant, the later one is the merchant's last audit.
+   * Stores each push with its effect, all in ONE atomic unit (group commit: one commit, on PostgreSQL one
+   * statement, for all of them): all stored with their effects, or none when it throws. Answers, in order,
+   * whether each was stored (false: a resend — its msgId already stored, or repeated earlier in `pushes` —
+   * and then nothing of it is written). Effects apply in the order given: of two audit results for one
+   * merchant, the later one is the merchant's last audit. A last audit for a merchant not stored changes
+   * no merchant (the event is still stored).
    */
   recordMany(pushes: readonly PushRecording[]): Promise<boolean[]>;
   exists(msgId: string): Promise<boolean>;

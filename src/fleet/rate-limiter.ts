@@ -31,7 +31,8 @@ export class RateLimiter {
   private next = 0;
 
   constructor(
-    private readonly perSecond: number,
+    /** Calls per second; 0 or less: no limit. */
+    readonly perSecond: number,
     private readonly burst = Math.max(1, Math.ceil(perSecond / 10)),
     private readonly now: () => number = Date.now,
   ) {

@@ -74,14 +74,12 @@ export interface RolloutRepository {
   /** Makes every unfinished target of a rollout due now (after a resume). */
   wakeRollout(rolloutId: string, at: number): Promise<number>;
   /**
-   * Makes the targets of `appId` in `states` due now (an audit result arrived by push). With
-   * `passedVersion`, the push said that version passed: targets of rollouts of that userVersion remember it
-   * (`auditPushed`), so their step may release without reading the versions. A push can overtake the step
-   * that submitted (still leased in `pending`/`uploaded`): that step's `finishStep` into `auditing` then
-   * keeps `auditPushed` and makes the target due at once.
+   * Makes the targets of each result's `appId` in `states` due now (audit results arrived by push), in one
+   * statement, as if applied in order. With `passedVersion`, the push said that version passed: targets of
+   * rollouts of that userVersion remember it (`auditPushed`), so their step may release without reading the
+   * versions. A push can overtake the step that submitted (still leased in `pending`/`uploaded`): that
+   * step's `finishStep` into `auditing` then keeps `auditPushed` and makes the target due at once.
    */
-  wake(appId: string, states: TargetState | readonly TargetState[], at: number, passedVersion?: string): Promise<number>;
-  /** `wake` for many audit results at once (one statement), applied in order. */
   wakeMany(results: readonly AuditWake[], states: TargetState | readonly TargetState[], at: number): Promise<number>;
   targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>>;
 }

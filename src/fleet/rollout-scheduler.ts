@@ -24,7 +24,7 @@ export interface RolloutSchedulerOptions {
   logger: Logger;
   /** Platform calls per second from this instance (default 20). */
   rateLimitPerSec?: number;
-  /** The instance's platform rate limiter, when other callers share it (default: one of `rateLimitPerSec`, which should be its rate). */
+  /** The instance's platform rate limiter, when other callers share it (default: one of `rateLimitPerSec`). */
   limiter?: RateLimiter;
   leaseMs?: number;
   /**
@@ -82,7 +82,7 @@ export class RolloutScheduler {
     this.owner = options.owner ?? randomUUID();
     this.now = options.now ?? Date.now;
     this.limiter = options.limiter ?? new RateLimiter(options.rateLimitPerSec ?? 20);
-    this.maxInFlight = options.maxInFlight ?? defaultMaxInFlight(options.rateLimitPerSec ?? 20, options.leaseMs ?? 60_000);
+    this.maxInFlight = options.maxInFlight ?? defaultMaxInFlight(this.limiter.perSecond, options.leaseMs ?? 60_000);
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
     this.step = {
       platform: options.platform,

@@ -136,7 +136,6 @@ export async function startService(config: ServerConfig, options: StartOptions =
     registeredDomains,
     extFor,
     limiter,
-    ...(config.rateLimitPerSec !== undefined ? { rateLimitPerSec: config.rateLimitPerSec } : {}),
     ...(config.rollout.leaseMs !== undefined ? { leaseMs: config.rollout.leaseMs } : {}),
     ...(config.rollout.auditPollMs !== undefined ? { auditPollMs: config.rollout.auditPollMs } : {}),
     ...(config.rollout.maxInFlight !== undefined ? { maxInFlight: config.rollout.maxInFlight } : {}),

@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { LastAudit, Page, PushEventRecord, PushOutcome } from '../fleet/model.ts';
-import type { PushEffect, PushEventRepository, PushRecording } from '../fleet/ports.ts';
+import type { PushEventRepository, PushRecording } from '../fleet/ports.ts';
 import { SqlCapabilityRepository } from './capability-repository.ts';
 import type { DialectName } from './database.ts';
 import { decodeTimeKeyCursor, parseJsonObject, toPage } from './paging.ts';
@@ -20,12 +20,6 @@ export class SqlPushEventRepository implements PushEventRepository {
    */
   async insert(event: PushEventRecord): Promise<boolean> {
     return insertEvent(this.db, event);
-  }
-
-  async record(event: PushEventRecord, effect?: PushEffect): Promise<boolean> {
-    if (effect === undefined) return insertEvent(this.db, event);
-    const [stored] = await this.recordMany([{ event, effect }]);
-    return stored === true;
   }
 
   /**

@@ -241,10 +241,6 @@ export class SqlRolloutRepository implements RolloutRepository {
     return Number(result.numUpdatedRows);
   }
 
-  async wake(appId: string, states: TargetState | readonly TargetState[], at: number, passedVersion?: string): Promise<number> {
-    return this.wakeMany([{ appId, ...(passedVersion !== undefined && { passedVersion }) }], states, at);
-  }
-
   /**
    * One statement for many audit results. A merchant's `audit_pushed` takes the last passed version in
    * `results` that is ours, as if the results had been applied one after the other: a rollout of that
@@ -379,4 +375,3 @@ function toTarget(row: Selectable<RolloutTargetsTable>): RolloutTarget {
     auditPushed: row.audit_pushed,
   };
 }
-

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PushEventRecord } from '../../src/fleet/model.ts';
+import type { PushEffect } from '../../src/fleet/ports.ts';
 import type { SqlStore } from '../../src/store/index.ts';
 import { dialectTargets } from './dialects.ts';
 
@@ -28,6 +29,9 @@ for (const target of dialectTargets()) {
       await store.close();
       await target.cleanup();
     });
+
+    /** One push through recordMany: whether it was stored. */
+    const recordOne = async (event: PushEventRecord, effect?: PushEffect): Promise<boolean> => (await store.pushEvents.recordMany([{ event, ...(effect && { effect }) }]))[0] === true;
 
     test('insert stores once by msgId; a resend returns false', async () => {
       const event = pushEvent('msg-1', 1_000, { channel: 'auth', eventType: 'authorized', error: 'boom', outcome: 'failed', appId: null });
@@ -82,12 +86,12 @@ for (const target of dialectTargets()) {
       assert.equal(applied.filter(Boolean).length, 1);
     });
 
-    test('record: the event and its effect in one unit; 20 concurrent deliveries apply the effect once; a resend changes nothing', async () => {
+    test('recordMany of one push: the event and its effect in one unit; 20 concurrent deliveries apply the effect once; a resend changes nothing', async () => {
       await store.merchants.upsertAuthorized('ks_recorded', [1], 5_000);
       const audit = { userVersion: '2.0.0', state: 'rejected' as const, reason: 'blurry', at: 5_001 };
       const answers = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          store.pushEvents.record(pushEvent('msg-record-audit', 5_001 + i, { appId: 'ks_recorded' }), { type: 'lastAudit', appId: 'ks_recorded', audit: { ...audit, at: 5_001 + i }, at: 5_001 + i }),
+          recordOne(pushEvent('msg-record-audit', 5_001 + i, { appId: 'ks_recorded' }), { type: 'lastAudit', appId: 'ks_recorded', audit: { ...audit, at: 5_001 + i }, at: 5_001 + i }),
         ),
       );
       assert.equal(answers.filter(Boolean).length, 1);
@@ -97,13 +101,13 @@ for (const target of dialectTargets()) {
       assert.equal(merchant?.updatedAt, 5_001 + winner);
 
       const capability = { appId: 'ks_recorded', capability: 'live-mount' as const, status: 'approved' as const, reason: null, updatedAt: 6_000 };
-      assert.equal(await store.pushEvents.record(pushEvent('msg-record-cap', 6_000), { type: 'capability', record: capability }), true);
-      assert.equal(await store.pushEvents.record(pushEvent('msg-record-cap', 6_001), { type: 'capability', record: { ...capability, status: 'rejected', updatedAt: 6_001 } }), false);
+      assert.equal(await recordOne(pushEvent('msg-record-cap', 6_000), { type: 'capability', record: capability }), true);
+      assert.equal(await recordOne(pushEvent('msg-record-cap', 6_001), { type: 'capability', record: { ...capability, status: 'rejected', updatedAt: 6_001 } }), false);
       assert.deepEqual(await store.capabilities.get('ks_recorded', 'live-mount'), capability);
-      assert.equal(await store.pushEvents.record(pushEvent('msg-record-none', 6_002)), true);
-      assert.equal(await store.pushEvents.record(pushEvent('msg-record-none', 6_003)), false);
+      assert.equal(await recordOne(pushEvent('msg-record-none', 6_002)), true);
+      assert.equal(await recordOne(pushEvent('msg-record-none', 6_003)), false);
       // A last audit for a merchant never stored: the event is kept, no merchant appears.
-      assert.equal(await store.pushEvents.record(pushEvent('msg-record-stranger', 6_004), { type: 'lastAudit', appId: 'ks_stranger', audit, at: 6_004 }), true);
+      assert.equal(await recordOne(pushEvent('msg-record-stranger', 6_004), { type: 'lastAudit', appId: 'ks_stranger', audit, at: 6_004 }), true);
       assert.equal(await store.merchants.get('ks_stranger'), undefined);
     });
 

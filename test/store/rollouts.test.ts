@@ -338,9 +338,9 @@ for (const target of dialectTargets()) {
       assert.equal(await store.rollouts.finishStep(rollout.id, appId(0), 'c', { state: 'auditing', nextRunAt: T0 + 60_002 }, T0 + 60_002), true);
       assert.equal((await allTargets(store, rollout.id))[0]!.stateClaims, 0, 'a new state');
 
-      assert.ok((await store.rollouts.wake(appId(0), 'auditing', T0 + 60_003, '9.9.9')) >= 1);
+      assert.ok((await store.rollouts.wakeMany([{ appId: appId(0), passedVersion: '9.9.9' }], 'auditing', T0 + 60_003)) >= 1);
       assert.equal((await allTargets(store, rollout.id))[0]!.auditPushed, null, 'a push for another version is not ours');
-      assert.ok((await store.rollouts.wake(appId(0), 'auditing', T0 + 60_003, rollout.userVersion!)) >= 1);
+      assert.ok((await store.rollouts.wakeMany([{ appId: appId(0), passedVersion: rollout.userVersion! }], 'auditing', T0 + 60_003)) >= 1);
       const woken = (await store.rollouts.claim(claimOf(rollout, { owner: 'd', now: T0 + 60_003, states: ['auditing'] })))[0];
       assert.equal(woken?.stateClaims, 1);
       assert.equal(woken?.auditPushed, rollout.userVersion);
@@ -362,8 +362,8 @@ for (const target of dialectTargets()) {
       const rollout = await seed(store, 2);
       await store.rollouts.claim(claimOf(rollout, { owner: 'w', limit: 1 })); // ks_0000 in flight, ks_0001 not started
       // (Other suites' rollouts here share the app ids: look at this rollout's targets, not the counts.)
-      await store.rollouts.wake(appId(0), ['pending', 'uploaded', 'auditing'], T0 + 10, rollout.userVersion!);
-      await store.rollouts.wake(appId(1), ['pending', 'uploaded', 'auditing'], T0 + 10, rollout.userVersion!);
+      await store.rollouts.wakeMany([{ appId: appId(0), passedVersion: rollout.userVersion! }], ['pending', 'uploaded', 'auditing'], T0 + 10);
+      await store.rollouts.wakeMany([{ appId: appId(1), passedVersion: rollout.userVersion! }], ['pending', 'uploaded', 'auditing'], T0 + 10);
       const [inFlight, idle] = await allTargets(store, rollout.id);
       assert.equal(inFlight!.auditPushed, rollout.userVersion);
       assert.equal(idle!.auditPushed, null, 'nobody submitted for a target not started');
@@ -407,7 +407,7 @@ for (const target of dialectTargets()) {
       assert.equal(await store.rollouts.transition(rollout.id, [], 'skipped', T0 + 11), 0);
     });
 
-    test('wake makes one app’s targets in a state due, in running rollouts only', async () => {
+    test('wakeMany of one app makes its targets in a state due, in running rollouts only', async () => {
       const running = makeRollout({ status: 'running' });
       const paused = makeRollout({ status: 'paused' });
       const later = T0 + 3_600_000;
@@ -417,14 +417,14 @@ for (const target of dialectTargets()) {
         makeTarget(running.id, 'ks_woken_2', { state: 'uploaded', nextRunAt: later }),
       ]);
       await store.rollouts.create(paused, [makeTarget(paused.id, 'ks_woken', { state: 'auditing', nextRunAt: later })]);
-      assert.equal(await store.rollouts.wake('ks_woken', 'auditing', T0 + 5), 1);
+      assert.equal(await store.rollouts.wakeMany([{ appId: 'ks_woken' }], 'auditing', T0 + 5), 1);
       const nextRunAt = async (rolloutId: string, app: string): Promise<number | undefined> =>
         (await allTargets(store, rolloutId)).find((t) => t.appId === app)?.nextRunAt;
       assert.equal(await nextRunAt(running.id, 'ks_woken'), T0 + 5);
       assert.equal(await nextRunAt(running.id, 'ks_other_app'), later);
       assert.equal(await nextRunAt(running.id, 'ks_woken_2'), later);
       assert.equal(await nextRunAt(paused.id, 'ks_woken'), later, 'paused rollouts are left alone');
-      assert.equal(await store.rollouts.wake('ks_woken', 'audit_passed', T0 + 6), 0);
+      assert.equal(await store.rollouts.wakeMany([{ appId: 'ks_woken' }], 'audit_passed', T0 + 6), 0);
       assert.deepEqual((await store.rollouts.claim(claimOf(running, { states: ['auditing'], now: T0 + 5 }))).map((t) => t.appId), ['ks_woken']);
     });
 
