@@ -1,7 +1,7 @@
 /**
  * Group commit: callers submit one item each; the items that arrive while a write is running are written
- * together by the next one. A lone item is written at once (no timer, no added latency); under load the
- * batches grow by themselves, so N concurrent callers pay for far fewer than N commits.
+ * together by the next one. A lone item waits only for the end of the current turn of the event loop (no
+ * timer); under load the batches grow by themselves, so N concurrent callers pay for far fewer than N commits.
  *
  * A batch whose write throws is written again one item at a time, so an item the database refuses fails
  * alone and the others are still stored. `write` must therefore be all-or-nothing for its batch.
