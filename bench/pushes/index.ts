@@ -208,8 +208,11 @@ async function main(): Promise<void> {
   const events = MIX === 'mixed' ? '1/2 PACKAGE_AUDIT_RESULT (known merchant), 1/4 CAPABILITY_RESULT, 1/4 unknown' : `${MIX} only`;
   console.log(`events: ${events}; the service logs at ${LOG_LEVEL} into a discarding sink`);
   const only = process.env.BENCH_DIALECTS?.split(',').map((d) => d.trim()).filter(Boolean);
-  const list = targets().filter((t) => !only || only.includes(t.name));
-  if (list.length === 1) console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL to bench it too)');
+  const all = targets();
+  if (!all.some((t) => t.name === 'postgres')) console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL to bench it too)');
+  const list = all.filter((t) => !only || only.includes(t.name));
+  // The ones left out have nothing to clean up but the SQLite temp directory.
+  for (const skipped of all.filter((t) => !list.includes(t))) await skipped.cleanup();
   const summary: string[] = [];
   for (const target of list) {
     let results;
