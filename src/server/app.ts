@@ -8,6 +8,7 @@ import addFormatsModule from 'ajv-formats';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth.ts';
+import { registerPublicRateLimit } from './public-rate-limit.ts';
 import type { ServerContext } from './context.ts';
 import { errorBody, sendError } from './http-errors.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -37,6 +38,7 @@ function validator(coerce: boolean): Ajv {
 export interface BuildAppOptions {
   /** A pino logger (see `createLogger`); none: silent. */
   logger?: FastifyBaseLogger;
+  /** Requests per minute per client address on public routes (default 600; 0: no limit). */
   publicRateLimit?: number;
   /** TRUST_PROXY: take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: boolean;
@@ -58,7 +60,9 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   // The API speaks JSON only: a text/plain body is refused with 415 instead of failing validation as a string.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
-  const consoleFiles = consoleRoutes(app, options.consoleDir);
+  // Before any route: it attaches to the public routes as they are declared.
+  await registerPublicRateLimit(app, options.publicRateLimit);
+  const consoleFiles = await consoleRoutes(app, options.consoleDir);
   app.setNotFoundHandler(async (request, reply) => {
     if (await consoleFiles.fallback(request, reply)) return reply;
     return reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
@@ -90,7 +94,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => app.swagger());
 
-  registerAuth(app, { keys: ctx.store.apiKeys, ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}) });
+  registerAuth(app, { keys: ctx.store.apiKeys });
   systemRoutes(app, ctx);
   merchantRoutes(app, ctx);
   operationRoutes(app, ctx);

@@ -36,6 +36,8 @@ export interface ServerConfig {
   rollout: { leaseMs: number | undefined; auditPollMs: number | undefined; maxInFlight: number | undefined };
   /** TRUST_PROXY=1: behind a reverse proxy, client addresses come from X-Forwarded-For. */
   trustProxy: boolean;
+  /** KS_PUBLIC_RATE_LIMIT_PER_MIN: requests per minute per client address on the public routes (default 600; 0: off). */
+  publicRateLimitPerMin: number | undefined;
   /** KS_ONBOARDING=off: quick activation never starts anything, whatever the stored policy says. */
   onboardingForcedOff: boolean;
 }
@@ -127,6 +129,7 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     rateLimitPerSec: rateLimit(env),
     rollout: { leaseMs: milliseconds(env, 'KS_ROLLOUT_LEASE_MS', 1000), auditPollMs: milliseconds(env, 'KS_ROLLOUT_AUDIT_POLL_MS', 100), maxInFlight: maxInFlight(env) },
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    publicRateLimitPerMin: publicRateLimit(env),
     onboardingForcedOff: onboardingSwitch(env),
   };
 }
@@ -136,6 +139,14 @@ function rateLimit(env: Env): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0 || value > 10_000) throw new ConfigError(`KS_RATE_LIMIT_PER_SEC must be a number of calls per second from 1 to 10000 (got "${raw}")`);
+  return value;
+}
+
+function publicRateLimit(env: Env): number | undefined {
+  const raw = env.KS_PUBLIC_RATE_LIMIT_PER_MIN;
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 1_000_000) throw new ConfigError(`KS_PUBLIC_RATE_LIMIT_PER_MIN must be a whole number of requests per minute from 0 (off) to 1000000 (got "${raw}")`);
   return value;
 }
 

@@ -53,7 +53,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   }
   const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const code = status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_request';
+    const code = status === 403 ? 'forbidden' : status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_request';
     return reply.code(status).send(errorBody(code, fastifyError.message));
   }
   request.log.error({ err: { type: fastifyError.name, message: fastifyError.message } }, 'request failed');

@@ -222,7 +222,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     {
       logger,
       trustProxy: config.trustProxy,
-      ...(options.publicRateLimit ? { publicRateLimit: options.publicRateLimit } : {}),
+      publicRateLimit: options.publicRateLimit ?? config.publicRateLimitPerMin,
       ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     },
   );

@@ -28,6 +28,7 @@ describe('the console at /', { skip: sqlite!.skip }, () => {
     writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log("console")');
     writeFileSync(join(dir, 'assets', 'index-abc123.css'), 'body{}');
     writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    writeFileSync(join(dir, '.built'), '');
     stack = await startStack(sqlite!, { consoleDir: dir });
     unbuilt = await startStack(sqlite!, { consoleDir: empty });
   });
@@ -85,7 +86,24 @@ describe('the console at /', { skip: sqlite!.skip }, () => {
     assert.equal(post.status, 404);
   });
 
-  test('nothing outside the build is served', async () => {
+  test('files carry validators: a revalidation of an unchanged file is a 304 without a body', async () => {
+    // Over inject, as a browser revalidates: fetch() turns a request with If-None-Match into a no-cache one.
+    for (const url of ['/', '/assets/index-abc123.js']) {
+      const first = await stack.service.app.inject({ method: 'GET', url, headers: HTML });
+      const etag = first.headers.etag;
+      assert.equal(typeof etag, 'string', `${url}: an ETag`);
+      assert.ok(first.headers['last-modified'], `${url}: a Last-Modified`);
+      const again = await stack.service.app.inject({ method: 'GET', url, headers: { ...HTML, 'if-none-match': String(etag) } });
+      assert.equal(again.statusCode, 304, url);
+      assert.equal(again.rawPayload.length, 0, url);
+      assert.equal(again.headers['cache-control'], first.headers['cache-control'], url);
+    }
+  });
+
+  test('nothing outside the build is served, nor its dotfiles', async () => {
+    const stamp = await stack.api('GET', '/.built', { key: null });
+    assert.equal(stamp.status, 404);
+    assert.equal((stamp.json as { error: { code: string } }).error.code, 'not_found');
     for (const path of ['/%2e%2e/package.json', '/..%2fpackage.json', '/assets/%2e%2e/%2e%2e/package.json']) {
       const answer = await stack.api('GET', path, { key: null });
       assert.ok(!answer.bytes.toString('utf8').includes('"name": "ks-isv"'), path);
