@@ -32,6 +32,13 @@ export const AppIdParams = Type.Object({ appId: Type.String({ minLength: 1, maxL
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/**
+ * A response field that is one of `values`: published as a string `enum`, so the generated client types
+ * get the union, and serialised as the plain string it was. (A `Type.Union` of literals would make the
+ * serializer check the value against each branch and throw on any other.)
+ */
+export const StringEnum = <const T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
+
 /** Marks an `OptionalBody` so that `unrequireOptionalBodies` can find it in the OpenAPI document. */
 const OPTIONAL_BODY = 'x-optional-body';
 
@@ -43,16 +50,24 @@ const OPTIONAL_BODY = 'x-optional-body';
 export const OptionalBody = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Unsafe<null>({ const: null })], { [OPTIONAL_BODY]: true });
 
 type OpenApiMedia = { schema?: Record<string, unknown> };
-type OpenApiOperation = { requestBody?: { required?: boolean; content?: Record<string, OpenApiMedia> } };
+type OpenApiParameter = { in?: string; required?: boolean; schema?: Record<string, unknown> };
+type OpenApiOperation = { parameters?: OpenApiParameter[]; requestBody?: { required?: boolean; content?: Record<string, OpenApiMedia> } };
 
 /**
- * @fastify/swagger declares every body schema `required: true`; an `OptionalBody` is published with
- * `required: false` (its schema kept: the object, or `null`). Used as the swagger plugin's `transformObject`.
+ * What a client may leave out, published as such (used as the swagger plugin's `transformObject`, so
+ * /openapi.json and the client types generated from it, `npm run gen:api`, say the same):
+ * - @fastify/swagger declares every body schema `required: true`; an `OptionalBody` is published with
+ *   `required: false` (its schema kept: the object, or `null`).
+ * - A query parameter with a default (`limit`) is required in its TypeBox object, so that handlers see
+ *   it filled in, but a request may omit it: it is published `required: false`.
  */
 export function unrequireOptionalBodies<T extends object>(document: T): T {
   const paths = (document as { paths?: Record<string, Record<string, OpenApiOperation>> }).paths ?? {};
   for (const operations of Object.values(paths)) {
     for (const operation of Object.values(operations)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in === 'query' && parameter.schema !== undefined && 'default' in parameter.schema) parameter.required = false;
+      }
       const body = operation.requestBody;
       for (const media of Object.values(body?.content ?? {})) {
         if (body === undefined || media.schema?.[OPTIONAL_BODY] !== true) continue;

@@ -63,7 +63,8 @@ const PlanSchema = Type.Object({
   channel: Nullable(ChannelSchema),
   current: OnboardingViewSchema,
   wouldStart: Type.Boolean(),
-  steps: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+  // Each step names itself; what else it carries depends on the step (an open object, serialised whole as before).
+  steps: Type.Array(Type.Object({ step: Type.String() }, { additionalProperties: true })),
   blockers: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),
 });
 

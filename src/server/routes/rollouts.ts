@@ -2,11 +2,13 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { CHANNEL_NAME_PATTERN } from '../../fleet/channel-model.ts';
-import { TARGET_STATES } from '../../fleet/rollout-model.ts';
+import { TARGET_STATES, type RolloutStatus } from '../../fleet/rollout-model.ts';
 import type { Actor } from '../../fleet/audit-trail.ts';
 import type { RolloutService } from '../../fleet/rollout-service.ts';
 import { actorOf } from '../context.ts';
-import { errorResponses, Nullable, OptionalBody } from '../schemas.ts';
+import { errorResponses, Nullable, OptionalBody, StringEnum } from '../schemas.ts';
+
+const ROLLOUT_STATUSES = ['running', 'paused', 'completed', 'aborted', 'rolling_back', 'rolled_back'] as const satisfies readonly RolloutStatus[];
 
 const Counts = Type.Record(Type.String(), Type.Integer());
 
@@ -35,7 +37,7 @@ const RolloutSchema = Type.Object({
   userVersion: Nullable(Type.String()),
   userDesc: Nullable(Type.String()),
   domains: Nullable(DomainPolicySchema),
-  status: Type.String(),
+  status: StringEnum(ROLLOUT_STATUSES),
   autoRelease: Type.Boolean(),
   maxFailureRate: Type.Number(),
   failuresAcknowledged: Type.Integer(),
@@ -111,7 +113,7 @@ export function rolloutRoutes(root: FastifyInstance, rollouts: RolloutService): 
       tags,
       summary: 'Rollouts, newest first',
       querystring: Type.Object({
-        status: Type.Optional(Type.Union(['running', 'paused', 'completed', 'aborted', 'rolling_back', 'rolled_back'].map((s) => Type.Literal(s)))),
+        status: Type.Optional(Type.Union(ROLLOUT_STATUSES.map((s) => Type.Literal(s)))),
         limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
         cursor: Type.Optional(Type.String({ maxLength: 200 })),
       }),
@@ -141,7 +143,7 @@ export function rolloutRoutes(root: FastifyInstance, rollouts: RolloutService): 
       response: {
         200: Type.Object({
           items: Type.Array(Type.Object({
-            appId: Type.String(), wave: Type.Integer(), state: Type.String(), attempts: Type.Integer(), nextRunAt: Type.Number(),
+            appId: Type.String(), wave: Type.Integer(), state: StringEnum(TARGET_STATES), attempts: Type.Integer(), nextRunAt: Type.Number(),
             lastErrorCode: Nullable(Type.String()), lastError: Nullable(Type.String()), updatedAt: Type.Number(),
           })),
           nextCursor: Nullable(Type.String()),
