@@ -15,7 +15,7 @@
  */
 import Fastify from 'fastify';
 import { performance } from 'node:perf_hooks';
-import { ENDPOINTS, KuaishouClient } from '../../src/kuaishou/index.ts';
+import { buildExtJson, ENDPOINTS, KuaishouClient } from '../../src/kuaishou/index.ts';
 import { buildSandbox } from '../../src/sandbox/app.ts';
 import { sandboxOptionsFromEnv } from '../../src/sandbox/config.ts';
 import { intFromEnv, median, perSecond } from '../lib.ts';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const { authorizationCode } = await control<{ authorizationCode: string }>('/authorizations', { appId: APP_ID, permissions: [1, 2, 3, 4] });
     const { accessToken } = await client.exchangeAuthorizationCode(componentToken, authorizationCode);
     // Something to show: a development version, so the body is not all nulls.
-    await client.uploadCode(accessToken, { templateId: 1, userVersion: '1.0.0', userDesc: 'bench', extJson: { shop: 'bench' } });
+    await client.uploadCode(accessToken, { templateId: 1, userVersion: '1.0.0', userDesc: 'bench', extJson: buildExtJson(APP_ID, { ext: { shop: 'bench' } }) });
 
     const query = new URLSearchParams({ component_app_id: component.componentAppId, authorizer_access_token: accessToken }).toString();
     const sandboxTarget = `${sandboxUrl}${PATH}?${query}`;

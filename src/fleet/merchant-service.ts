@@ -8,7 +8,7 @@ import { recordAction, type Actor } from './audit-trail.ts';
 import { FleetError, notFound } from './errors.ts';
 import type { AuditLogEntry, CapabilityName, CapabilityRecord, CapabilityStatusName, Merchant, Page } from './model.ts';
 import { onPlatform } from './platform-errors.ts';
-import type { Capability, PlatformPort, QrCode, ServerDomains, ServerDomainsChange, UploadCodeInput, Versions, WebviewDomainsChange } from './platform-port.ts';
+import type { Capability, PlatformPort, QrCode, ServerDomains, ServerDomainsChange, MerchantUploadInput, Versions, WebviewDomainsChange } from './platform-port.ts';
 import type { AuditLogQuery, MerchantFilter, MerchantListQuery, Store } from './ports.ts';
 import { checkServerDomains, checkWebviewDomains, type RegisteredDomains } from './domain-rules.ts';
 
@@ -124,7 +124,7 @@ export class MerchantService {
     return change.action === 'get' ? run() : this.audited(actor, 'domains.webview', appId, { ...change }, run);
   }
 
-  async uploadCode(actor: Actor, appId: string, input: UploadCodeInput): Promise<void> {
+  async uploadCode(actor: Actor, appId: string, input: MerchantUploadInput): Promise<void> {
     const summary = { templateId: input.templateId, userVersion: input.userVersion };
     await this.audited(actor, 'code.upload', appId, summary, () => this.onMerchant(appId, () => this.platform.uploadCode(appId, input)));
   }

@@ -16,7 +16,7 @@ import type {
   ServerDomainsChange,
   SubmitAuditInput,
   Template,
-  UploadCodeInput,
+  MerchantUploadInput,
   Versions,
   WebviewDomainsChange,
 } from '../kuaishou/index.ts';
@@ -29,7 +29,7 @@ export type {
   ServerDomains,
   ServerDomainsChange,
   Template,
-  UploadCodeInput,
+  MerchantUploadInput,
   Versions,
   WebviewDomainsChange,
 };
@@ -49,7 +49,7 @@ export interface PlatformPort {
   listTemplates(): Promise<Template[]>;
   serverDomains(appId: string, change: ServerDomainsChange): Promise<ServerDomains>;
   webviewDomains(appId: string, change: WebviewDomainsChange): Promise<string[]>;
-  uploadCode(appId: string, input: UploadCodeInput): Promise<Done>;
+  uploadCode(appId: string, input: MerchantUploadInput): Promise<Done>;
   submitAudit(appId: string, input?: SubmitAuditInput): Promise<Done>;
   withdrawAudit(appId: string): Promise<Done>;
   getQrCode(appId: string, input?: QrCodeInput): Promise<QrCode>;

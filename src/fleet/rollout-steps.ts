@@ -71,9 +71,9 @@ export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, 
     switch (state) {
       case 'pending':
         if (seen === undefined) {
-          const extJson = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
+          const ext = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
           await ctx.beforeCall('start');
-          await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
+          await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, ext });
           current = await versions();
         }
         state = seen ?? 'uploaded';
@@ -125,9 +125,9 @@ async function firstAttempt(ctx: StepContext, rollout: TemplateRollout, target: 
   const appId = target.appId;
   switch (target.state) {
     case 'pending': {
-      const extJson = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
+      const ext = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
       await ctx.beforeCall('start');
-      await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, extJson });
+      await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, ext });
       return submitFirst(ctx, rollout, appId);
     }
     case 'uploaded':

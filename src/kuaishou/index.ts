@@ -31,6 +31,7 @@ export {
   type RetryBudgetOptions,
   type RetryPolicy,
 } from './retry.ts';
+export * from './ext-json.ts';
 export { redact, REDACTED } from './redact.ts';
 export { silentLogger, type Logger } from './logger.ts';
 export type { FetchLike } from './transport.ts';

@@ -1,4 +1,5 @@
 import { KuaishouClient, type CallOptions, type KuaishouClientOptions } from './client.ts';
+import { buildExtJson } from './ext-json.ts';
 import { MemoryTokenStore } from './tokens/memory-token-store.ts';
 import { TokenManager, type AuthorizationGrant, type TokenManagerOptions } from './tokens/token-manager.ts';
 import type { TokenStore } from './tokens/token-store.ts';
@@ -67,8 +68,13 @@ export class KuaishouPlatform {
     return this.as(appId, (token) => this.client.webviewDomains(token, change, options));
   }
 
-  uploadCode(appId: string, input: T.UploadCodeInput, options?: CallOptions): Promise<T.Done> {
-    return this.as(appId, (token) => this.client.uploadCode(token, input, options));
+  /** With `ext` (and `appConfig`): the ext.json is built here, addressed to `appId`; with `extJson`: sent as given. */
+  uploadCode(appId: string, input: T.MerchantUploadInput | T.UploadCodeInput, options?: CallOptions): Promise<T.Done> {
+    const upload: T.UploadCodeInput =
+      'extJson' in input
+        ? input
+        : { templateId: input.templateId, userVersion: input.userVersion, userDesc: input.userDesc, extJson: buildExtJson(appId, input) };
+    return this.as(appId, (token) => this.client.uploadCode(token, upload, options));
   }
 
   submitAudit(appId: string, input: T.SubmitAuditInput = {}, options?: CallOptions): Promise<T.Done> {

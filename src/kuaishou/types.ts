@@ -2,6 +2,7 @@
  * The client's outward vocabulary: our names, camelCase, times as epoch milliseconds or seconds-to-live
  * as the field name says. Nothing here mirrors a wire field name; `endpoints.ts` maps between the two.
  */
+import type { ExtJsonDocument, MerchantExt } from './ext-json.ts';
 
 /** Permission sets a merchant grants (1 is doc, 2–4 inferred from the seed's four areas). */
 export type PermissionSetId = 1 | 2 | 3 | 4;
@@ -58,12 +59,23 @@ export type ServerDomainsChange = { action: 'get' } | ({ action: Exclude<DomainA
 
 export type WebviewDomainsChange = { action: 'get' } | { action: Exclude<DomainAction, 'get'>; domains: string[] };
 
+/** An upload as sent: the whole ext.json given by the caller (tests, experts; see `MerchantUploadInput`). */
 export interface UploadCodeInput {
   templateId: number;
   userVersion: string;
   userDesc: string;
-  /** The merchant's ext config; an object is serialised to JSON text. */
-  extJson: string | Record<string, unknown>;
+  /** The whole ext.json document (`buildExtJson`); an object is serialised to JSON text. */
+  extJson: string | ExtJsonDocument | Record<string, unknown>;
+}
+
+/**
+ * An upload for one merchant: `KuaishouPlatform.uploadCode` builds its ext.json (`buildExtJson`: enabled,
+ * `extAppId` the merchant, the custom config as `ext`, then the app config).
+ */
+export interface MerchantUploadInput extends MerchantExt {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
 }
 
 export interface SubmitAuditInput {

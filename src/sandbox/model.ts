@@ -35,6 +35,10 @@ export interface TemplateRecord {
   userVersion: string;
   userDesc: string;
   createdAt: number;
+  /** The template's pages (app.json): an ext.json may list a subset of them, never others. Absent: not checked. */
+  pages?: string[];
+  /** The template's sub-package roots: an ext.json's subPackages must be among them. */
+  subPackageRoots?: string[];
 }
 
 export interface MerchantRecord {

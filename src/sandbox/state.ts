@@ -5,9 +5,11 @@ import type { ComponentConfig, MerchantRecord, MiniAppRecord, SandboxData, Templ
 
 export const MAX_BULK_MERCHANTS = 10_000;
 
+const SEED_PAGES = ['pages/index/index', 'pages/menu/index', 'pages/order/index', 'pages/me/index'];
+
 const SEED_TEMPLATES: Omit<TemplateRecord, 'createdAt'>[] = [
-  { templateId: 1, userVersion: '1.0.0', userDesc: '餐饮模板：点餐、会员、优惠券' },
-  { templateId: 2, userVersion: '1.1.0', userDesc: '餐饮模板：新增团购核销' },
+  { templateId: 1, userVersion: '1.0.0', userDesc: '餐饮模板：点餐、会员、优惠券', pages: SEED_PAGES, subPackageRoots: ['member'] },
+  { templateId: 2, userVersion: '1.1.0', userDesc: '餐饮模板：新增团购核销', pages: [...SEED_PAGES, 'pages/groupon/index'], subPackageRoots: ['member', 'groupon'] },
 ];
 
 const SEED_MERCHANTS = ['川味小馆', '老北京炸酱面', '江南茶舍', '深夜食堂', '鲜果时光'];
@@ -86,9 +88,9 @@ export class SandboxState {
     return created;
   }
 
-  addTemplate(userVersion: string, userDesc: string): TemplateRecord {
+  addTemplate(userVersion: string, userDesc: string, structure: Pick<TemplateRecord, 'pages' | 'subPackageRoots'> = {}): TemplateRecord {
     const templateId = Math.max(0, ...this.data.templates.map((t) => t.templateId)) + 1;
-    const template = { templateId, userVersion, userDesc, createdAt: Date.now() };
+    const template: TemplateRecord = { templateId, userVersion, userDesc, createdAt: Date.now(), ...structure };
     this.data.templates.push(template);
     this.changed();
     return template;

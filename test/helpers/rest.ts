@@ -56,6 +56,11 @@ export async function revokeMerchant(stack: Stack, appId: string): Promise<void>
   );
 }
 
+/** The ext.json an upload for `appId` sends with this custom config (and no app config). */
+export function extJsonOf(appId: string, ext: Record<string, unknown> | undefined): Record<string, unknown> {
+  return { extEnable: true, extAppId: appId, ext };
+}
+
 export interface SandboxVersion {
   user_version: string;
   /** The ext JSON text the upload sent. */

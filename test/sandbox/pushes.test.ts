@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildExtJson } from '../../src/kuaishou/ext-json.ts';
 import type { PushRecord } from '../../src/sandbox/pushes.ts';
 import { PushReceiver, type FailureMode } from '../helpers/push-receiver.ts';
 import { startRawSandbox as startSandbox, type RawSandbox as Started } from '../helpers/raw-sandbox.ts';
@@ -219,7 +220,7 @@ describe('sandbox pushes', () => {
     const appId = APP(3);
     const token = await authorizedToken(appId, [1]);
     const upload = (userVersion: string, extJson: Record<string, unknown>) =>
-      s.client.uploadCode(token, { templateId: 1, userVersion, userDesc: `v${userVersion}`, extJson });
+      s.client.uploadCode(token, { templateId: 1, userVersion, userDesc: `v${userVersion}`, extJson: buildExtJson(appId, { ext: extJson }) });
 
     await upload('1.0.0', { shop: 'A' });
     await s.client.submitAudit(token, { auditNote: 'first' });
@@ -292,7 +293,7 @@ describe('sandbox pushes', () => {
       // Message URL: an audit decided by hand.
       const token = await authorizedToken(appId, [1]);
       await s.control('PUT', '/sandbox/api/component', { auditDelayMs: -1 });
-      await s.client.uploadCode(token, { templateId: 1, userVersion: '2.0.0', userDesc: '', extJson: {} });
+      await s.client.uploadCode(token, { templateId: 1, userVersion: '2.0.0', userDesc: '', extJson: buildExtJson(appId, { ext: {} }) });
       await s.client.submitAudit(token);
       assert.equal((await s.control('POST', `/sandbox/api/audits/${appId}`, { decision: 'pass' })).status, 200);
       const audit = (await pushes(`?event=auditResult&appId=${appId}`)).at(-1);

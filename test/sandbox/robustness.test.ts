@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { KuaishouClient } from '../../src/kuaishou/client.ts';
 import { ENDPOINTS } from '../../src/kuaishou/endpoints.ts';
+import { buildExtJson } from '../../src/kuaishou/ext-json.ts';
 import { KuaishouApiError, RateLimitedError, TimeoutError } from '../../src/kuaishou/errors.ts';
 import type { CallCounts } from '../../src/sandbox/calls.ts';
 import { PushReceiver } from '../helpers/push-receiver.ts';
@@ -198,7 +199,7 @@ describe('sandbox faults', () => {
       fetch(`${s.url}${UPLOAD_PATH}?${new URLSearchParams({ component_app_id: s.keys.componentAppId, authorizer_access_token: token }).toString()}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ template_id: 1, user_version: userVersion, user_desc: '', ext_json: '{}' }),
+        body: JSON.stringify({ template_id: 1, user_version: userVersion, user_desc: '', ext_json: JSON.stringify(buildExtJson(APP(1), { ext: {} })) }),
       });
     assert.equal((await upload('1.0.0')).status, 200);
     const before = await s.client.getVersions(token);
@@ -276,7 +277,7 @@ describe('sandbox persistence (stateFile)', () => {
     await first.control('PUT', '/sandbox/api/component', { authEventUrl: receiver.authEventUrl, messageUrl: receiver.messageUrl });
     const appId = APP(2);
     const { componentToken, accessToken, refreshToken } = await credentials(first, appId, [1, 2]);
-    await first.client.uploadCode(accessToken, { templateId: 2, userVersion: '3.1.0', userDesc: 'persisted', extJson: { shop: 'B' } });
+    await first.client.uploadCode(accessToken, { templateId: 2, userVersion: '3.1.0', userDesc: 'persisted', extJson: buildExtJson(appId, { ext: { shop: 'B' } }) });
     const submittedAt = Date.now(); // taken before: the sandbox's own submission time is no earlier
     await first.client.submitAudit(accessToken, { auditNote: 'before restart' });
     assert.equal((await first.client.getVersions(accessToken)).audit?.status, 'auditing');

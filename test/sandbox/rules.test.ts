@@ -20,6 +20,8 @@ import {
   type Capability,
   type KuaishouClient,
   type KuaishouPlatform,
+  type MerchantUploadInput,
+  type UploadCodeInput,
   type Versions,
 } from '../../src/kuaishou/index.ts';
 import { assertApiError, SEEDED_APP_IDS, startSandbox, waitFor, type SandboxHarness } from '../helpers/sandbox.ts';
@@ -27,12 +29,11 @@ import { assertApiError, SEEDED_APP_IDS, startSandbox, waitFor, type SandboxHarn
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const HOUR_MS = 3_600_000;
 
-const upload = (userVersion: string, extJson: Record<string, unknown> | string = { shopName: 'demo' }, templateId = 1) => ({
-  templateId,
-  userVersion,
-  userDesc: `version ${userVersion}`,
-  extJson,
-});
+/** An upload with this custom config (the platform client builds the ext.json), or this raw ext_json text. */
+const upload = (userVersion: string, ext: Record<string, unknown> | string = { shopName: 'demo' }, templateId = 1): MerchantUploadInput | UploadCodeInput => {
+  const version = { templateId, userVersion, userDesc: `version ${userVersion}` };
+  return typeof ext === 'string' ? { ...version, extJson: ext } : { ...version, ext };
+};
 
 /** A7 until `pick` returns something, e.g. until the audit has been decided. */
 function waitForVersions<T>(ks: KuaishouPlatform, appId: string, pick: (versions: Versions) => T | undefined, what: string): Promise<T> {
@@ -623,7 +624,7 @@ describe('the version state machine (A3–A9)', () => {
     assert.ok(development);
     assert.deepEqual({ ...development, createdAt: 0 }, { userVersion: '1.0.0', userDesc: 'version 1.0.0', templateId: 1, createdAt: 0 });
     assert.ok(development.createdAt >= Math.floor(started / 1000) * 1000 && development.createdAt <= Date.now());
-    assert.equal(auto.sandbox.runtime.state.app(appId)?.dev?.extJson, JSON.stringify({ shopName: '川味小馆' }));
+    assert.deepEqual(JSON.parse(auto.sandbox.runtime.state.app(appId)?.dev?.extJson ?? 'null'), { extEnable: true, extAppId: appId, ext: { shopName: '川味小馆' } });
 
     await ks.uploadCode(appId, upload('1.0.1', { shopName: 'x' }, 2));
     const replaced = (await ks.getVersions(appId)).development;
@@ -640,6 +641,30 @@ describe('the version state machine (A3–A9)', () => {
     await assertApiError(ks.uploadCode(appId, upload('2.0.0', '[1, 2]')), 'EXT_JSON_INVALID');
     await assertApiError(ks.uploadCode(appId, upload('2.0.0', '"text"')), 'EXT_JSON_INVALID');
     assert.equal((await ks.getVersions(appId)).development?.userVersion, '1.0.0');
+  });
+
+  test("ext.json (devTool.html): extEnable must be true, extAppId the calling mini-program, pages and sub-packages the template's; the dev version stays", async () => {
+    const appId = await appOn(auto);
+    await ks.uploadCode(appId, upload('1.0.0'));
+    const raw = (document: Record<string, unknown>) => upload('2.0.0', JSON.stringify(document));
+    // The custom config alone at the top level (what uploads sent before ext.json was modelled) configures nothing.
+    await assertApiError(ks.uploadCode(appId, raw({ shopName: 'x' })), 'EXT_NOT_ENABLED');
+    await assertApiError(ks.uploadCode(appId, raw({ extEnable: 'true', extAppId: appId, ext: {} })), 'EXT_NOT_ENABLED');
+    await assertApiError(ks.uploadCode(appId, raw({ extEnable: true, ext: {} })), 'EXT_APP_ID_MISMATCH');
+    await assertApiError(ks.uploadCode(appId, raw({ extEnable: true, extAppId: 'ks_someone_else', ext: {} })), 'EXT_APP_ID_MISMATCH');
+    await assertApiError(ks.uploadCode(appId, raw({ extEnable: true, extAppId: appId, ext: [1] })), 'EXT_JSON_INVALID');
+    const ok = { extEnable: true, extAppId: appId, ext: {} };
+    await assertApiError(ks.uploadCode(appId, raw({ ...ok, pages: ['pages/index/index', 'pages/new/index'] })), 'EXT_PAGES_INVALID');
+    await assertApiError(ks.uploadCode(appId, raw({ ...ok, pages: [] })), 'EXT_JSON_INVALID');
+    await assertApiError(ks.uploadCode(appId, raw({ ...ok, pages: ['pages/index/index', 'pages/index/index'] })), 'EXT_JSON_INVALID');
+    await assertApiError(ks.uploadCode(appId, raw({ ...ok, pages: ['pages/index/index'], extPages: { 'pages/menu/index': {} } })), 'EXT_PAGES_INVALID');
+    await assertApiError(ks.uploadCode(appId, raw({ ...ok, subPackages: [{ root: 'groupon', pages: ['index'] }] })), 'EXT_PAGES_INVALID'); // template 1 has no groupon package
+    await assertApiError(ks.uploadCode(appId, raw({ ...ok, window: 'dark' })), 'EXT_JSON_INVALID');
+    assert.equal((await ks.getVersions(appId)).development?.userVersion, '1.0.0');
+    // A subset of the template's pages, with a page's overrides and one of its packages: accepted and kept as sent.
+    const subset = { ...ok, pages: ['pages/index/index', 'pages/menu/index'], extPages: { 'pages/menu/index': { navigationBarTitleText: '菜单' } }, subPackages: [{ root: 'member', pages: ['index'] }] };
+    await ks.uploadCode(appId, raw(subset));
+    assert.deepEqual(JSON.parse(auto.sandbox.runtime.state.app(appId)?.dev?.extJson ?? 'null'), subset);
   });
 
   test('submit without an upload → NO_DEV_VERSION', async () => {
@@ -714,7 +739,15 @@ describe('the version state machine (A3–A9)', () => {
     assert.equal(pushes.json.total, 1);
   });
 
-  test('ext_json with "sandboxReject": true → REJECT with a reason; it cannot be released; a fixed upload passes', async () => {
+  test('an ext.json with "sandboxReject": true at its top level (the form before ext.json was modelled) is rejected too', async () => {
+    const appId = await appOn(auto);
+    await ks.uploadCode(appId, upload('1.0.0', JSON.stringify({ extEnable: true, extAppId: appId, ext: {}, sandboxReject: true })));
+    await ks.submitAudit(appId);
+    const audit = await waitForVersions(ks, appId, (v) => (v.audit?.status === 'auditing' ? undefined : v.audit), 'the audit decision');
+    assert.equal(audit.status, 'rejected');
+  });
+
+  test('ext.sandboxReject: true → REJECT with a reason; it cannot be released; a fixed upload passes', async () => {
     const appId = await appOn(auto);
     await ks.uploadCode(appId, upload('1.0.0', { shopName: 'x', sandboxReject: true }));
     await ks.submitAudit(appId);

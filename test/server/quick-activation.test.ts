@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertError, auditLog, authorizeThroughPage, sandboxApp } from '../helpers/rest.ts';
+import { assertError, auditLog, authorizeThroughPage, extJsonOf, sandboxApp } from '../helpers/rest.ts';
 import { startStack, type Stack } from '../helpers/service.ts';
 import { waitFor } from '../helpers/sandbox.ts';
 import { okCalls, onboardingOf, STABLE, untilOnboarding } from '../helpers/onboarding.ts';
@@ -65,7 +65,7 @@ for (const dialect of dialectTargets()) {
       assert.deepEqual(app.serverDomains.request, STABLE.domainPolicy.server.request);
       assert.deepEqual(app.serverDomains.uploadFile, STABLE.domainPolicy.server.uploadFile);
       assert.deepEqual(app.webviewDomains, STABLE.domainPolicy.webview);
-      assert.deepEqual(JSON.parse(app.versions.online?.ext_json ?? 'null'), { theme: 'red', shopName: '默认' }, 'template defaults ← channel ext defaults');
+      assert.deepEqual(JSON.parse(app.versions.online?.ext_json ?? 'null'), extJsonOf(merchant.appId, { theme: 'red', shopName: '默认' }), 'template defaults ← channel ext defaults, addressed to the merchant');
       assert.equal(await okCalls(stack, merchant.appId, 'uploadCode'), 1);
       assert.equal(await okCalls(stack, merchant.appId, 'submitAudit'), 1);
       assert.equal(await okCalls(stack, merchant.appId, 'release'), 1);
@@ -112,7 +112,7 @@ for (const dialect of dialectTargets()) {
       await untilOnboarding(stack, merchant.appId, 'live');
       assert.equal(await okCalls(stack, merchant.appId, 'uploadCode'), 1);
       assert.equal(await okCalls(stack, merchant.appId, 'submitAudit'), 1);
-      assert.deepEqual(JSON.parse((await sandboxApp(stack, merchant.appId)).versions.online?.ext_json ?? 'null'), { theme: 'green', shopName: '川味小馆' });
+      assert.deepEqual(JSON.parse((await sandboxApp(stack, merchant.appId)).versions.online?.ext_json ?? 'null'), extJsonOf(merchant.appId, { theme: 'green', shopName: '川味小馆' }));
       const actions = (await auditLog(stack, `appId=${merchant.appId}`)).map((e) => e.action).filter((a) => a.startsWith('onboarding.')).reverse();
       assert.deepEqual(actions, ['onboarding.blocked', 'onboarding.start']);
     });
@@ -144,7 +144,7 @@ for (const dialect of dialectTargets()) {
       assert.ok(restarted.json.rolloutId && restarted.json.rolloutId !== failed.rolloutId, 'a new onboarding rollout');
       await untilOnboarding(stack, merchant.appId, 'live', 30_000);
       assert.equal(await okCalls(stack, merchant.appId, 'uploadCode'), 2);
-      assert.equal((JSON.parse((await sandboxApp(stack, merchant.appId)).versions.online?.ext_json ?? '{}') as { shopName?: string }).shopName, '修好了');
+      assert.equal((JSON.parse((await sandboxApp(stack, merchant.appId)).versions.online?.ext_json ?? '{}') as { ext?: { shopName?: string } }).ext?.shopName, '修好了');
 
       const again = await start();
       assert.deepEqual([again.json.outcome, again.json.reason], ['nothing', 'live']);

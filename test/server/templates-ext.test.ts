@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertError, auditLog, authorizeMerchant, keyIdOf, sandboxApp } from '../helpers/rest.ts';
+import { assertError, auditLog, authorizeMerchant, extJsonOf, keyIdOf, sandboxApp } from '../helpers/rest.ts';
 import { waitFor } from '../helpers/sandbox.ts';
 import { startStack, type Stack } from '../helpers/service.ts';
 import { dialectTargets } from '../store/dialects.ts';
@@ -201,10 +201,10 @@ for (const dialect of dialectTargets()) {
       const upload = await stack.api('POST', `/api/v1/merchants/${A}/code`, { key: stack.keys.operator, body: { templateId: 1, userVersion: '0.9.0' } });
       assert.equal(upload.status, 200, JSON.stringify(upload.json));
       const sent = (await sandboxApp(stack, A)).versions.dev?.ext_json;
-      assert.deepEqual(JSON.parse(sent ?? 'null'), (await merchantExt(A, 1)).effective);
+      assert.deepEqual(JSON.parse(sent ?? 'null'), extJsonOf(A, (await merchantExt(A, 1)).effective));
       const explicit = await stack.api('POST', `/api/v1/merchants/${A}/code`, { key: stack.keys.operator, body: { templateId: 1, userVersion: '0.9.1', extJson: { only: 'this' } } });
       assert.equal(explicit.status, 200);
-      assert.deepEqual(JSON.parse((await sandboxApp(stack, A)).versions.dev?.ext_json ?? 'null'), { only: 'this' });
+      assert.deepEqual(JSON.parse((await sandboxApp(stack, A)).versions.dev?.ext_json ?? 'null'), extJsonOf(A, { only: 'this' }));
     });
 
     test('a rollout uploads each merchant’s effective ext; an override with sandboxReject ends rejected, the others released', async () => {
@@ -234,7 +234,7 @@ for (const dialect of dialectTargets()) {
         const app = await sandboxApp(stack, appId);
         const version = appId === B ? app.versions.audit : app.versions.online;
         assert.equal(version?.user_version, '5.0.0', appId);
-        assert.deepEqual(JSON.parse(version?.ext_json ?? 'null'), expected.get(appId), `${appId} got its effective ext`);
+        assert.deepEqual(JSON.parse(version?.ext_json ?? 'null'), extJsonOf(appId, expected.get(appId)), `${appId} got its effective ext, addressed to it`);
       }
       assert.notDeepEqual(expected.get(A), expected.get(C), 'the merchants’ documents differ');
     });

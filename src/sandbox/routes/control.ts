@@ -120,7 +120,13 @@ export function controlRoutes(app: FastifyInstance, runtime: SandboxRuntime): vo
         };
       }),
     })),
-    templates: state.data.templates.map((t) => ({ templateId: t.templateId, userVersion: t.userVersion, userDesc: t.userDesc })),
+    templates: state.data.templates.map((t) => ({
+      templateId: t.templateId,
+      userVersion: t.userVersion,
+      userDesc: t.userDesc,
+      ...(t.pages && { pages: t.pages }),
+      ...(t.subPackageRoots && { subPackageRoots: t.subPackageRoots }),
+    })),
   }));
 
   app.post('/sandbox/api/merchants', (request, reply) => {
@@ -200,7 +206,17 @@ export function controlRoutes(app: FastifyInstance, runtime: SandboxRuntime): vo
       fail(400, 'invalid_body', 'userVersion (string, 1–64 characters) is required');
     }
     const userDesc = typeof body.userDesc === 'string' ? body.userDesc.slice(0, 1024) : '';
-    return created(reply, state.addTemplate(body.userVersion, userDesc));
+    const list = (field: 'pages' | 'subPackageRoots'): string[] | undefined => {
+      const value = body[field];
+      if (value === undefined) return undefined;
+      if (!Array.isArray(value) || value.length > 200 || !value.every((item) => typeof item === 'string' && item.length > 0 && item.length <= 256)) {
+        fail(400, 'invalid_body', `${field} must be a list of 1–256-character strings (at most 200)`);
+      }
+      return [...new Set(value as string[])];
+    };
+    const pages = list('pages');
+    const subPackageRoots = list('subPackageRoots');
+    return created(reply, state.addTemplate(body.userVersion, userDesc, { ...(pages && { pages }), ...(subPackageRoots && { subPackageRoots }) }));
   });
 
   app.post('/sandbox/api/tickets', (_request, reply) => {

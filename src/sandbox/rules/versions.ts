@@ -4,7 +4,7 @@
  * rollback target); rollback only to that previous version, never after the first release, once per release.
  */
 import type { WireVersionsResponse } from '../../kuaishou/wire.ts';
-import type { AuditRecord, MiniAppRecord, OnlineRecord, PackageVersion } from '../model.ts';
+import type { AuditRecord, MiniAppRecord, OnlineRecord, PackageVersion, TemplateRecord } from '../model.ts';
 import { SandboxError } from '../sandbox-error.ts';
 import type { SandboxState } from '../state.ts';
 
@@ -36,9 +36,54 @@ export function uploadCode(state: SandboxState, app: MiniAppRecord, body: Record
   } catch {
     throw new SandboxError('EXT_JSON_INVALID');
   }
-  if (typeof ext !== 'object' || ext === null || Array.isArray(ext)) throw new SandboxError('EXT_JSON_INVALID', 'ext_json must be a JSON object');
+  if (!isObject(ext)) throw new SandboxError('EXT_JSON_INVALID', 'ext_json must be a JSON object');
+  checkExtJson(ext, app.appId, state.data.templates.find((t) => t.templateId === templateId)!);
   app.dev = { templateId, userVersion, userDesc, extJson, createdAt: Date.now() };
   state.changed();
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && item !== '') && new Set(value).size === value.length;
+}
+
+/**
+ * What the platform documents of ext.json (devTool.html): without `extEnable: true` an upload does
+ * nothing — refused here so it cannot pass unnoticed; `extAppId` names the mini-program the code is for;
+ * `pages` and `subPackages` only a subset of the template's; `extPages` only pages it has. The codes are inferred.
+ */
+function checkExtJson(ext: Record<string, unknown>, appId: string, template: TemplateRecord): void {
+  if (ext.extEnable !== true) throw new SandboxError('EXT_NOT_ENABLED');
+  if (ext.extAppId !== appId) throw new SandboxError('EXT_APP_ID_MISMATCH', `extAppId must be ${appId}, the calling mini-program (got ${JSON.stringify(ext.extAppId ?? null)})`);
+  if (ext.ext !== undefined && !isObject(ext.ext)) throw new SandboxError('EXT_JSON_INVALID', 'ext must be a JSON object');
+  for (const field of ['window', 'tabBar', 'networkTimeout', 'extPages'] as const) {
+    if (ext[field] !== undefined && !isObject(ext[field])) throw new SandboxError('EXT_JSON_INVALID', `${field} must be a JSON object`);
+  }
+  const known = template.pages ? new Set(template.pages) : undefined;
+  let pages = known;
+  if (ext.pages !== undefined) {
+    if (!stringList(ext.pages)) throw new SandboxError('EXT_JSON_INVALID', 'pages must be a non-empty list of distinct page paths');
+    const unknown = known && ext.pages.find((page) => !known.has(page));
+    if (unknown) throw new SandboxError('EXT_PAGES_INVALID', `pages: "${unknown}" is not a page of template ${template.templateId}`);
+    pages = new Set(ext.pages);
+  }
+  if (isObject(ext.extPages) && pages) {
+    const unknown = Object.keys(ext.extPages).find((page) => !pages.has(page));
+    if (unknown) throw new SandboxError('EXT_PAGES_INVALID', `extPages: "${unknown}" is not among the pages`);
+  }
+  if (ext.subPackages !== undefined) {
+    const list = ext.subPackages;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((item) => isObject(item) && typeof item.root === 'string' && stringList(item.pages))) {
+      throw new SandboxError('EXT_JSON_INVALID', 'subPackages must be a non-empty list of {root, pages}');
+    }
+    // A template whose structure is known (seeded, or created with pages) has only the roots it lists.
+    const roots = template.pages || template.subPackageRoots ? new Set(template.subPackageRoots ?? []) : undefined;
+    const unknown = roots && (list as { root: string }[]).find((item) => !roots.has(item.root));
+    if (unknown) throw new SandboxError('EXT_PAGES_INVALID', `subPackages: "${unknown.root}" is not a sub-package of template ${template.templateId}`);
+  }
 }
 
 /** A4: returns the new audit, whose decision the caller schedules. */
@@ -73,11 +118,12 @@ export function automaticDecision(version: PackageVersion): { pass: boolean; rea
     : { pass: true };
 }
 
+/** The marker in the custom config (`ext.sandboxReject`), or, as before ext.json was modelled, at the top level. */
 export function wantsRejection(extJson: string | undefined): boolean {
   if (!extJson) return false;
   try {
-    const ext = JSON.parse(extJson) as Record<string, unknown>;
-    return ext[REJECT_MARKER] === true;
+    const document = JSON.parse(extJson) as Record<string, unknown>;
+    return document[REJECT_MARKER] === true || (isObject(document.ext) && document.ext[REJECT_MARKER] === true);
   } catch {
     return false;
   }

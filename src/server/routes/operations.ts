@@ -66,17 +66,20 @@ export function operationRoutes(root: FastifyInstance, ctx: ServerContext): void
     schema: { tags, summary: 'Uploads the template with ext config (上传代码)', params: AppIdParams, body: UploadBody, response: { 200: Accepted, ...errorResponses } },
   }, async (request) => {
     const { templateId, userVersion, userDesc, extJson } = request.body;
+    // extJson: this upload's custom config (the ext.json's `ext`), as an object or its JSON text; absent: the merchant's effective one.
+    let given: Record<string, unknown> | undefined;
     if (typeof extJson === 'string') {
       try {
         const parsed: unknown = JSON.parse(extJson);
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        given = parsed as Record<string, unknown>;
       } catch {
         throw invalid('extJson must be a JSON object (or its JSON text)');
       }
-    }
+    } else given = extJson;
     const { appId } = request.params;
-    const ext = extJson ?? (await ctx.ext.effectiveExt(appId, templateId));
-    await m.uploadCode(actorOf(request), appId, { templateId, userVersion, userDesc, extJson: ext });
+    const ext = given ?? (await ctx.ext.effectiveExt(appId, templateId));
+    await m.uploadCode(actorOf(request), appId, { templateId, userVersion, userDesc, ext });
     return ok;
   });
 
