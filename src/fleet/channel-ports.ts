@@ -1,5 +1,5 @@
 /** What channels and onboarding need from storage (implemented by src/store). */
-import type { Channel, ChannelInput, OnboardingPolicy, OnboardingRecord, StepTimes } from './channel-model.ts';
+import type { Channel, ChannelInput, OnboardingPolicy, OnboardingRecord, OnboardingStatus, StepTimes } from './channel-model.ts';
 import type { AuditLogEntry, Page } from './model.ts';
 
 /** A completed rollout whose version is to be promoted to a channel. */
@@ -32,6 +32,16 @@ export interface ChannelRepository {
   putPolicy(policy: OnboardingPolicy, updatedBy: string | null, at: number): Promise<void>;
 }
 
+/** The statuses an onboarding row shows (`none` has no row; `disabled` is the policy's, not the row's). */
+export type CountedOnboardingStatus = Exclude<OnboardingStatus, 'none' | 'disabled'>;
+
+export interface OnboardingCounts {
+  /** Rows by the status `onboardingView` derives from the row and its rollout target (the policy aside). */
+  byStatus: Partial<Record<CountedOnboardingStatus, number>>;
+  /** Rows `stuck` would list for the same `since` (they are also counted in `byStatus`). */
+  stuck: number;
+}
+
 export interface OnboardingRepository {
   get(appId: string): Promise<OnboardingRecord | undefined>;
   /**
@@ -55,4 +65,6 @@ export interface OnboardingRepository {
    * skipped or rolled back, or the rollout was aborted); or starting / in progress since before `since`.
    */
   stuck(query: { since: number; limit: number; cursor?: string }): Promise<Page<string>>;
+  /** Every onboarding row counted by status, and the stuck ones as `stuck` defines them: one grouped read. */
+  countByStatus(since: number): Promise<OnboardingCounts>;
 }

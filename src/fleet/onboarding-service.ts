@@ -7,7 +7,7 @@
 import type { Logger } from '../kuaishou/logger.ts';
 import { recordAction, type Actor } from './audit-trail.ts';
 import { DEFAULT_ONBOARDING_POLICY, type Channel, type OnboardingPlan, type OnboardingPolicy, type OnboardingRecord, type OnboardingTrigger, type OnboardingView } from './channel-model.ts';
-import type { ChannelRepository, OnboardingRepository } from './channel-ports.ts';
+import type { ChannelRepository, OnboardingCounts, OnboardingRepository } from './channel-ports.ts';
 import { checkChannelName, type ChannelService } from './channel-service.ts';
 import { FleetError, invalid, notFound } from './errors.ts';
 import type { Merchant, Page } from './model.ts';
@@ -263,13 +263,23 @@ export class OnboardingService {
   }
 
   async stuck(query: { limit: number; cursor?: string }): Promise<Page<Merchant>> {
-    const page = await this.options.onboardings.stuck({ since: this.now() - (this.options.stuckAfterMs ?? 30 * 60_000), ...query });
+    const page = await this.options.onboardings.stuck({ since: this.stuckSince(), ...query });
     const items: Merchant[] = [];
     for (const appId of page.items) {
       const merchant = await this.options.merchants.get(appId);
       if (merchant) items.push(merchant);
     }
     return { items, nextCursor: page.nextCursor };
+  }
+
+  /** The onboardings by status, and how many `stuck` would list now (for /metrics): one grouped read. */
+  counts(): Promise<OnboardingCounts> {
+    return this.options.onboardings.countByStatus(this.stuckSince());
+  }
+
+  /** Starting or in progress since before this is stuck. */
+  private stuckSince(): number {
+    return this.now() - (this.options.stuckAfterMs ?? 30 * 60_000);
   }
 
   private async rolloutOf(row: OnboardingRecord): Promise<{ rollout: Rollout | undefined; target: RolloutTarget | undefined }> {

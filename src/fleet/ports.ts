@@ -47,6 +47,8 @@ export interface MerchantRepository {
   setName(appId: string, name: string | null): Promise<void>;
   /** Ids of authorized merchants, for background jobs. */
   authorizedAppIds(): Promise<string[]>;
+  /** How many merchants there are in each status (one grouped read; a status with none is left out). */
+  countByStatus(): Promise<Partial<Record<MerchantStatus, number>>>;
 }
 
 export interface CapabilityRepository {
@@ -113,6 +115,15 @@ export interface MerchantTokenRepository {
   forget(appId: string): Promise<void>;
 }
 
+/**
+ * When the component's credentials expire, read WITHOUT their values (which stay sealed in the store):
+ * what `/metrics` may show about them. Epoch ms; 0 marks a credential known to be invalid; undefined when
+ * none is stored.
+ */
+export interface CredentialExpiryRepository {
+  componentExpiries(): Promise<{ ticket: number | undefined; componentToken: number | undefined }>;
+}
+
 /** The repositories, and a way to run several writes atomically. */
 export interface Repositories {
   merchantTokens: MerchantTokenRepository;
@@ -125,6 +136,8 @@ export interface Repositories {
 
 export interface Store extends Repositories {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Outside transactions: nothing writes through it. */
+  readonly credentialExpiries: CredentialExpiryRepository;
   /** Runs `work` in one database transaction; its repositories write inside it. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Liveness of the database, for /readyz. */

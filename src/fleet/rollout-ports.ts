@@ -82,4 +82,8 @@ export interface RolloutRepository {
    */
   wakeMany(results: readonly AuditWake[], states: TargetState | readonly TargetState[], at: number): Promise<number>;
   targets(query: { rolloutId: string; state?: TargetState; limit: number; cursor?: string }): Promise<Page<RolloutTarget>>;
+  /** How many rollouts there are in each status (one grouped read; a status with none is left out). */
+  countByStatus(): Promise<Partial<Record<RolloutStatus, number>>>;
+  /** How many targets of the rollouts in `statuses` are in each state (one grouped read over a join). */
+  countTargetsByState(statuses: readonly RolloutStatus[]): Promise<Partial<Record<TargetState, number>>>;
 }

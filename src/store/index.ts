@@ -17,3 +17,4 @@ export { SqlExtRepository } from './ext-repository.ts';
 export { joining, transactor, type Transact } from './transact.ts';
 export { SqlChannelRepository } from './channel-repository.ts';
 export { SqlOnboardingRepository } from './onboarding-repository.ts';
+export { SqlCredentialExpiryRepository } from './credential-expiry-repository.ts';

@@ -132,6 +132,12 @@ export class SqlMerchantRepository implements MerchantRepository {
     const rows = await this.db.selectFrom('merchants').select('app_id').where('status', '=', 'authorized').orderBy('app_id').execute();
     return rows.map((row) => row.app_id);
   }
+
+  /** One GROUP BY over the (status, app_id) index. */
+  async countByStatus(): Promise<Partial<Record<MerchantStatus, number>>> {
+    const rows = await this.db.selectFrom('merchants').select((eb) => ['status', eb.fn.countAll<number | string>().as('count')]).groupBy('status').execute();
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
+  }
 }
 
 function toMerchant(row: Selectable<MerchantsTable>): Merchant {

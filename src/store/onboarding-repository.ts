@@ -1,7 +1,7 @@
-/** Per-merchant onboarding records: compare-and-set writes, step times, the sweep and the stuck list. */
-import { sql, type Kysely, type Selectable } from 'kysely';
+/** Per-merchant onboarding records: compare-and-set writes, step times, the sweep, the stuck list and the counts. */
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { OnboardingBlock, OnboardingRecord, OnboardingRowStatus, OnboardingTrigger, StepTimes } from '../fleet/channel-model.ts';
-import type { OnboardingRepository } from '../fleet/channel-ports.ts';
+import type { CountedOnboardingStatus, OnboardingCounts, OnboardingRepository } from '../fleet/channel-ports.ts';
 import type { Page } from '../fleet/model.ts';
 import { decodeKeyCursor, toPage } from './paging.ts';
 import type { OnboardingsTable, Schema } from './schema.ts';
@@ -98,30 +98,65 @@ export class SqlOnboardingRepository implements OnboardingRepository {
   }
 
   async stuck(query: { since: number; limit: number; cursor?: string }): Promise<Page<string>> {
-    let select = this.db
-      .selectFrom('onboardings as o')
-      .leftJoin('rollout_targets as t', (join) => join.onRef('t.rollout_id', '=', 'o.rollout_id').onRef('t.app_id', '=', 'o.app_id'))
-      .leftJoin('rollouts as r', 'r.id', 'o.rollout_id')
+    let select = this.withTargets()
       .select('o.app_id')
-      .where((eb) =>
-        eb.or([
-          eb('o.status', '=', 'blocked'),
-          eb.and([eb('o.status', '=', 'starting'), eb('o.updated_at', '<', query.since)]),
-          eb.and([
-            eb('o.status', '=', 'started'),
-            eb.or([
-              eb('t.state', 'in', FAILED_TARGET),
-              eb('r.status', '=', 'aborted'),
-              eb.and([eb('t.state', 'in', ADVANCING_TARGET), eb('o.updated_at', '<', query.since)]),
-            ]),
-          ]),
-        ]),
-      )
+      .where(isStuck(query.since))
       .orderBy('o.app_id')
       .limit(query.limit + 1);
     if (query.cursor !== undefined) select = select.where('o.app_id', '>', decodeKeyCursor(query.cursor));
     return toPage(await select.execute(), query.limit, (row) => row.app_id, (row) => [row.app_id]);
   }
+
+  /** One scan of the rows with their targets, grouped by the derived status (in a derived table: portable). */
+  async countByStatus(since: number): Promise<OnboardingCounts> {
+    const rows = await this.db
+      .selectFrom(
+        this.withTargets()
+          .select([shownStatus().as('status'), sql<number>`case when ${isStuck(since)} then 1 else 0 end`.as('stuck')])
+          .as('s'),
+      )
+      .select((eb) => ['s.status', eb.fn.countAll<number | string>().as('count'), eb.fn.sum<number | string>('s.stuck').as('stuck')])
+      .groupBy('s.status')
+      .execute();
+    const byStatus: OnboardingCounts['byStatus'] = {};
+    let stuck = 0;
+    for (const row of rows) {
+      byStatus[row.status] = Number(row.count);
+      stuck += Number(row.stuck);
+    }
+    return { byStatus, stuck };
+  }
+
+  /** Each onboarding with its rollout target and rollout (both absent until it started one). */
+  private withTargets() {
+    return this.db
+      .selectFrom('onboardings as o')
+      .leftJoin('rollout_targets as t', (join) => join.onRef('t.rollout_id', '=', 'o.rollout_id').onRef('t.app_id', '=', 'o.app_id'))
+      .leftJoin('rollouts as r', 'r.id', 'o.rollout_id');
+  }
+}
+
+/**
+ * Stuck (the merchants list's `onboarding=stuck`): blocked; failed (the target failed, was rejected,
+ * skipped or rolled back, or the rollout was aborted); or starting / in progress since before `since`.
+ * Over `withTargets()`: one definition for the list and the count.
+ */
+function isStuck(since: number): RawBuilder<boolean> {
+  return sql<boolean>`(o.status = 'blocked'
+    or (o.status = 'starting' and o.updated_at < ${since})
+    or (o.status = 'started' and (t.state in (${sql.join(FAILED_TARGET)}) or r.status = 'aborted' or (t.state in (${sql.join(ADVANCING_TARGET)}) and o.updated_at < ${since}))))`;
+}
+
+/** The status `onboardingView` shows for a row with the policy on (onboarding-status.ts), in SQL over `withTargets()`. */
+function shownStatus(): RawBuilder<CountedOnboardingStatus> {
+  return sql<CountedOnboardingStatus>`case
+    when o.status = 'blocked' then 'blocked'
+    when o.status = 'starting' then 'starting'
+    when o.status = 'up_to_date' then 'live'
+    when t.state is null or r.id is null then 'in_progress'
+    when t.state = 'released' then 'live'
+    when t.state in (${sql.join(FAILED_TARGET)}) or r.status = 'aborted' then 'failed'
+    else 'in_progress' end`;
 }
 
 function toRecord(row: Selectable<OnboardingsTable>): OnboardingRecord {

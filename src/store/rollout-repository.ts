@@ -280,6 +280,25 @@ export class SqlRolloutRepository implements RolloutRepository {
     if (query.cursor !== undefined) select = select.where('app_id', '>', decodeKeyCursor(query.cursor));
     return toPage(await select.execute(), query.limit, toTarget, (row) => [row.app_id]);
   }
+
+  /** One GROUP BY over the (status, id) index. */
+  async countByStatus(): Promise<Partial<Record<RolloutStatus, number>>> {
+    const rows = await this.db.selectFrom('rollouts').select((eb) => ['status', eb.fn.countAll<number | string>().as('count')]).groupBy('status').execute();
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
+  }
+
+  /** One GROUP BY: the rollouts in `statuses` (status index), joined to their targets by primary key. */
+  async countTargetsByState(statuses: readonly RolloutStatus[]): Promise<Partial<Record<TargetState, number>>> {
+    if (statuses.length === 0) return {};
+    const rows = await this.db
+      .selectFrom('rollouts as r')
+      .innerJoin('rollout_targets as t', 't.rollout_id', 'r.id')
+      .select((eb) => ['t.state', eb.fn.countAll<number | string>().as('count')])
+      .where('r.status', 'in', statuses)
+      .groupBy('t.state')
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
+  }
 }
 
 /** A rollout id's advisory-lock key: FNV-1a, as a signed 32-bit integer. */

@@ -8,6 +8,7 @@ import { SqlApiKeyRepository } from './api-key-repository.ts';
 import { SqlAuditLogRepository } from './audit-log-repository.ts';
 import { SqlCapabilityRepository } from './capability-repository.ts';
 import { SqlChannelRepository } from './channel-repository.ts';
+import { SqlCredentialExpiryRepository } from './credential-expiry-repository.ts';
 import { SqlOnboardingRepository } from './onboarding-repository.ts';
 import { openDatabase, type Database, type DialectName, type OpenDatabaseOptions } from './database.ts';
 import { SqlMerchantRepository } from './merchant-repository.ts';
@@ -73,6 +74,8 @@ export class SqlStore implements Store {
   readonly onboardings: SqlOnboardingRepository;
   /** The `TokenStore` to give `KuaishouPlatform`/`TokenManager`: shared by every instance on this database. */
   readonly tokenStore: SqlTokenStore;
+  /** When the component's credentials in `tokenStore` expire, without their values (for /metrics). */
+  readonly credentialExpiries: SqlCredentialExpiryRepository;
   private readonly transact: Transact;
   private closing: Promise<void> | undefined;
 
@@ -89,6 +92,7 @@ export class SqlStore implements Store {
     this.apiKeys = new SqlApiKeyRepository(database.db);
     this.tokenStore = new SqlTokenStore(database.db, box, now);
     this.merchantTokens = new SqlMerchantTokenRepository(database.db, componentAppId);
+    this.credentialExpiries = new SqlCredentialExpiryRepository(database.db, componentAppId);
     this.transact = transactor(database.db, database.dialect);
     this.pushEvents = new SqlPushEventRepository(database.db, database.dialect, this.transact);
     this.rollouts = new SqlRolloutRepository(database.db, database.dialect, this.transact);
