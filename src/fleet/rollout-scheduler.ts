@@ -17,6 +17,22 @@ import { advanceDomainTarget, advanceTarget, retryOrFail, rollBackTarget, type S
 /** Told after a target's step stored a new state (onboarding's timeline). */
 export type TargetMoved = (rollout: Rollout, appId: string, state: TargetState, at: number) => void;
 
+/**
+ * A step, named by the state its target was claimed in (`pending`: the upload and submission, …), or
+ * `domains` (a domain rollout's one step) or `rollback` (one released target rolled back).
+ */
+export type RolloutStepName = 'pending' | 'uploaded' | 'auditing' | 'audit_passed' | 'domains' | 'rollback';
+
+/**
+ * How a step ended: `advanced` (a new state stored), `waiting` (same state, looked at again later: an audit
+ * under way), `retry` (a transient failure, retried with backoff), `failed`, `rejected` (the audit), or
+ * `lost_lease` (another instance took the target over; nothing stored).
+ */
+export type RolloutStepOutcome = 'advanced' | 'waiting' | 'retry' | 'failed' | 'rejected' | 'lost_lease';
+
+/** Told when a step ended, with how long it took (ms, its rate-limit waits and the store's write included). */
+export type StepFinished = (step: RolloutStepName, outcome: RolloutStepOutcome, ms: number) => void;
+
 export interface RolloutSchedulerOptions {
   rollouts: RolloutRepository;
   platform: PlatformPort;
@@ -42,9 +58,14 @@ export interface RolloutSchedulerOptions {
   onTargetMoved?: TargetMoved;
   /** Told when a rollout's status became `completed` (promotion to a channel). */
   onCompleted?: (rollout: Rollout) => void;
+  /** An observer of every step's outcome and duration (metrics); it must be quick, and what it throws is logged. */
+  onStepFinished?: StepFinished;
 }
 
 type Step = (target: RolloutTarget, ctx: StepContext) => Promise<TargetUpdate>;
+
+/** What a dispatch does to the targets it claims: advance them (a template or a domain rollout), or roll them back. */
+type StepKind = 'advance' | 'domains' | 'rollback';
 
 const ADVANCING: TargetState[] = ['pending', 'uploaded', 'auditing', 'audit_passed'];
 
@@ -152,7 +173,7 @@ export class RolloutScheduler {
         if (seen.progress.byState.released === 0) {
           await rollouts.update(rollout.id, { status: 'rolled_back', finishedAt: this.now() }, this.now(), 'rolling_back');
         } else if (dueIn(seen.due, 0, ['released']) > 0) {
-          await this.dispatch(rollout, ['released'], 0, (target, ctx) => rollBackTarget(ctx, rollout, target));
+          await this.dispatch(rollout, ['released'], 0, 'rollback', (target, ctx) => rollBackTarget(ctx, rollout, target));
         }
         continue;
       }
@@ -161,8 +182,8 @@ export class RolloutScheduler {
       // Read again just before claiming: a pause or abort since `active` wins.
       const fresh = await rollouts.get(rollout.id);
       if (fresh?.status !== 'running') continue;
-      if (fresh.kind === 'domains') await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target, ctx) => advanceDomainTarget(ctx, fresh, target));
-      else await this.dispatch(fresh, ADVANCING, fresh.currentWave, (target, ctx) => advanceTarget(ctx, fresh, target));
+      if (fresh.kind === 'domains') await this.dispatch(fresh, ADVANCING, fresh.currentWave, 'domains', (target, ctx) => advanceDomainTarget(ctx, fresh, target));
+      else await this.dispatch(fresh, ADVANCING, fresh.currentWave, 'advance', (target, ctx) => advanceTarget(ctx, fresh, target));
     }
   }
 
@@ -198,7 +219,7 @@ export class RolloutScheduler {
     return rollout.currentWave; // the last wave waits for a manual release
   }
 
-  private async dispatch(rollout: Rollout, states: TargetState[], wave: number, run: Step): Promise<void> {
+  private async dispatch(rollout: Rollout, states: TargetState[], wave: number, kind: StepKind, run: Step): Promise<void> {
     // Full: a finishing step kicks another round, which comes back here.
     const room = this.maxInFlight - this.inFlight.size;
     if (room <= 0) return;
@@ -218,13 +239,16 @@ export class RolloutScheduler {
     });
     if (claimed.length > 0) this.lastServed = rollout.id;
     for (const target of claimed) {
-      const work = this.runStep(rollout, target, owner, now + leaseMs / 2, run).finally(() => this.inFlight.delete(work));
+      const work = this.runStep(rollout, target, owner, now + leaseMs / 2, kind, run).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     }
   }
 
   /** No platform call once half the lease is gone (another claim may be near): a transient failure instead. */
-  private async runStep(rollout: Rollout, target: RolloutTarget, owner: string, callBy: number, run: Step): Promise<void> {
+  private async runStep(rollout: Rollout, target: RolloutTarget, owner: string, callBy: number, kind: StepKind, run: Step): Promise<void> {
+    // A monotonic clock: `now` may be a test's fake one.
+    const started = performance.now();
+    let transient = false;
     const ctx: StepContext = {
       ...this.step,
       beforeCall: async (priority) => {
@@ -238,12 +262,32 @@ export class RolloutScheduler {
     } catch (caught) {
       const { maxAttempts = 8, retryBaseMs = 1000 } = this.options;
       update = retryOrFail(target, translatePlatformError(caught, target.appId), { maxAttempts, retryBaseMs, now: this.now() });
+      transient = update.state === undefined;
     }
     const stored = await this.options.rollouts.finishStep(target.rolloutId, target.appId, owner, update, this.now());
     if (!stored) this.options.logger.warn({ rolloutId: target.rolloutId, appId: target.appId }, 'lost the lease on a rollout target; another instance took it');
     else if (update.state !== undefined && update.state !== target.state) this.options.onTargetMoved?.(rollout, target.appId, update.state, this.now());
+    this.observe(kind, target, update, stored ? (transient ? 'retry' : undefined) : 'lost_lease', performance.now() - started);
     this.kick(); // its slot is free: refill it now
   }
+
+  private observe(kind: StepKind, target: RolloutTarget, update: TargetUpdate, outcome: RolloutStepOutcome | undefined, ms: number): void {
+    const { onStepFinished } = this.options;
+    if (!onStepFinished) return;
+    const step: RolloutStepName = kind === 'advance' ? advancingStep(target.state) : kind;
+    const state = update.state;
+    outcome ??= state === 'failed' || state === 'rejected' ? state : state !== undefined && state !== target.state ? 'advanced' : 'waiting';
+    try {
+      onStepFinished(step, outcome, ms);
+    } catch (error) {
+      this.options.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'the rollout step observer failed');
+    }
+  }
+}
+
+/** The step name of a target claimed to advance (only the advancing states are claimed for it). */
+function advancingStep(state: TargetState): RolloutStepName {
+  return state === 'uploaded' || state === 'auditing' || state === 'audit_passed' ? state : 'pending';
 }
 
 /** Targets due in `wave` (0: any wave) among `states`. */
