@@ -68,7 +68,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
     return reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
   app.addHook('onResponse', (request, reply, done) => {
-    ctx.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });
+    ctx.metrics.observeRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime);
     done();
   });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);

@@ -40,6 +40,8 @@ export interface ServerConfig {
   publicRateLimitPerMin: number | undefined;
   /** KS_ONBOARDING=off: quick activation never starts anything, whatever the stored policy says. */
   onboardingForcedOff: boolean;
+  /** METRICS_TOKEN: when set, GET /metrics wants `Authorization: Bearer <it>`; undefined: /metrics is public. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -131,7 +133,16 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
     publicRateLimitPerMin: publicRateLimit(env),
     onboardingForcedOff: onboardingSwitch(env),
+    metricsToken: metricsToken(env),
   };
+}
+
+/** A bearer token (RFC 6750 characters) long enough not to be guessed; never echoed in the error. */
+function metricsToken(env: Env): string | undefined {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Za-z0-9\-._~+/]{16,512}=*$/.test(raw)) throw new ConfigError('METRICS_TOKEN must be 16 to 512 characters of A-Z a-z 0-9 - . _ ~ + / (e.g. openssl rand -hex 24)');
+  return raw;
 }
 
 function rateLimit(env: Env): number | undefined {

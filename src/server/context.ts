@@ -24,6 +24,8 @@ export interface ServerContext {
   store: Store;
   pushKeys: PushKeys;
   metrics: Metrics;
+  /** METRICS_TOKEN: the bearer token /metrics wants; undefined: /metrics is public. */
+  metricsToken: string | undefined;
   publicUrl: string;
 }
 

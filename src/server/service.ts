@@ -69,17 +69,18 @@ export function createLogger(level: ServerConfig['logLevel'], destination?: pino
   return destination ? pino(options, destination) : pino(options);
 }
 
-/** fetch that counts upstream calls by operation and result. */
+/** fetch that counts and times upstream calls by operation and result (until the answer's headers). */
 function countingFetch(metrics: Metrics, inner: FetchLike): FetchLike {
   return async (input, init) => {
     const operation = OPERATION_BY_PATH.get(new URL(input).pathname) ?? 'unknown';
-    if (TOKEN_OPERATIONS.has(operation)) metrics.tokenRefreshes.inc({ operation });
+    if (TOKEN_OPERATIONS.has(operation)) metrics.tokenRefresh(operation);
+    const started = performance.now();
     try {
       const response = await inner(input, init);
-      metrics.upstreamCalls.inc({ operation, result: response.ok ? 'http_2xx' : `http_${response.status}` });
+      metrics.upstreamCall(operation, response.ok ? 'http_2xx' : `http_${response.status}`, (performance.now() - started) / 1000);
       return response;
     } catch (error) {
-      metrics.upstreamCalls.inc({ operation, result: 'no_answer' });
+      metrics.upstreamCall(operation, 'no_answer', (performance.now() - started) / 1000);
       throw error;
     }
   };
@@ -87,7 +88,7 @@ function countingFetch(metrics: Metrics, inner: FetchLike): FetchLike {
 
 export async function startService(config: ServerConfig, options: StartOptions = {}): Promise<Service> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = new Metrics();
+  const metrics = new Metrics({ logger });
   const secretKey = await loadSecretKey({ env: config.secretKey, keyFile: config.secretKeyFile });
   const store = await openStore({ url: config.databaseUrl, secretKey, componentAppId: config.kuaishou.componentAppId });
   const { kuaishou } = config;
@@ -143,6 +144,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     onTargetMoved: (rollout, appId, state, at) => {
       late.onboarding?.targetMoved(rollout, appId, state, at).catch((error: unknown) => logger.warn({ appId, error: error instanceof Error ? error.message : String(error) }, 'could not record an onboarding step'));
     },
+    onStepFinished: (step, outcome, ms) => metrics.rolloutStep(step, outcome, ms),
     onCompleted: (rollout) => {
       if (rollout.promoteTo === null) return;
       channels.promotePending().catch((error: unknown) => logger.warn({ rolloutId: rollout.id, error: error instanceof Error ? error.message : String(error) }, 'could not promote a rollout to its channel; the sweep retries'));
@@ -169,6 +171,14 @@ export async function startService(config: ServerConfig, options: StartOptions =
     forcedOff: config.onboardingForcedOff,
   });
   late.onboarding = onboardingService;
+  // Read when /metrics is scraped: one grouped query each (the credentials' expiry times, never their values).
+  metrics.watch({
+    rollouts: () => store.rollouts.countByStatus(),
+    rolloutTargets: (statuses) => store.rollouts.countTargetsByState(statuses),
+    onboardings: () => onboardingService.counts(),
+    merchants: () => store.merchants.countByStatus(),
+    componentExpiries: () => store.credentialExpiries.componentExpiries(),
+  });
   // Audit results arriving together wake their merchants' targets in one statement (group commit).
   const auditWakes = new GroupCommit<AuditWake, number>(async (results) => {
     const woken = await store.rollouts.wakeMany(results, ['pending', 'uploaded', 'auditing'], Date.now());
@@ -179,10 +189,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     platform,
     logger,
     beforeExchange,
-    onBatchStored: (stored) => {
-      metrics.pushCommits.inc({});
-      metrics.pushesCommitted.inc({}, stored);
-    },
+    onBatchStored: (stored) => metrics.pushBatch(stored),
     // An audit result wakes the rollout targets waiting for it (polling is only the fallback).
     onApplied: (event, result) => {
       // Quick activation: an authorization (new, updated, or recovered) may start or resume an onboarding.
@@ -214,6 +221,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     onboarding: onboardingService,
     store,
     metrics,
+    metricsToken: config.metricsToken,
     publicUrl: config.publicUrl,
     pushKeys: { token: kuaishou.messageToken, key: kuaishou.messageKey, componentAppId: kuaishou.componentAppId },
   };

@@ -590,7 +590,8 @@ for (const dialect of dialectTargets()) {
       assert.match(text, /^# TYPE ksisv_upstream_calls_total counter$/m);
       assert.match(text, /^ksisv_upstream_calls_total\{operation="uploadCode",result="http_2xx"\} 1$/m);
       for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
-        assert.match(line, /^[a-z_]+(\{[^}]*\})? \d+$/, `a sample line: ${line}`);
+        // prom-client writes durations and process metrics as floats (1.5e-7), NaN as "Nan"; names may hold digits (p50).
+        assert.match(line, /^[a-z_][a-z0-9_]*(\{[^}]*\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|Nan|[+-]Inf)$/, `a sample line: ${line}`);
       }
     });
 

@@ -35,6 +35,8 @@ export async function callbackRoutes(app: FastifyInstance, ctx: ServerContext): 
     const logLevel = scope.log.level === 'info' ? { logLevel: 'warn' as const } : {};
     for (const channel of ['auth', 'events'] as const) {
       scope.post(`/callbacks/${channel}`, { ...logLevel, config: { access: 'push' }, schema: { hide: true } }, async (request, reply) => {
+        // From the received body to the answer: verification, decryption and the store's commit.
+        const started = performance.now();
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const signature = request.headers[PUSH_SIGNATURE_HEADER];
         let opened;
@@ -42,23 +44,27 @@ export async function callbackRoutes(app: FastifyInstance, ctx: ServerContext): 
           opened = openPush(raw, typeof signature === 'string' ? signature : undefined, ctx.pushKeys);
         } catch (error) {
           if (!(error instanceof PushError)) throw error;
-          ctx.metrics.pushes.inc({ event: 'rejected', outcome: error.code });
+          ctx.metrics.push('rejected', error.code);
+          ctx.metrics.pushHandled('rejected', (performance.now() - started) / 1000);
           request.log.warn({ channel, reason: error.code }, 'push refused');
           return reply.code(error.code === 'bad_signature' ? 401 : 400).send(errorBody(error.code, error.message));
         }
         const age = Date.now() - opened.timestamp;
         if (age > PUSH_MAX_AGE_MS || age < -PUSH_MAX_FUTURE_MS) {
-          ctx.metrics.pushes.inc({ event: 'rejected', outcome: 'stale' });
+          ctx.metrics.push('rejected', 'stale');
+          ctx.metrics.pushHandled('rejected', (performance.now() - started) / 1000);
           request.log.warn({ channel, msgId: opened.msgId }, 'stale push refused');
           return reply.code(400).send(errorBody('stale_push', 'the push timestamp is outside the accepted window (replay?)'));
         }
         try {
           const result = await ctx.pushes.handle(channel, opened);
-          ctx.metrics.pushes.inc({ event: opened.event.type, outcome: result });
+          ctx.metrics.push(opened.event.type, result);
+          ctx.metrics.pushHandled(opened.event.type, (performance.now() - started) / 1000);
           return pushAck(opened.msgId);
         } catch (error) {
           // Not acknowledged: the platform resends, and the next attempt may succeed.
-          ctx.metrics.pushes.inc({ event: opened.event.type, outcome: 'retry' });
+          ctx.metrics.push(opened.event.type, 'retry');
+          ctx.metrics.pushHandled(opened.event.type, (performance.now() - started) / 1000);
           const message = error instanceof FleetError ? error.message : 'could not apply the push';
           request.log.warn({ channel, msgId: opened.msgId, event: opened.event.type, error: message }, 'push not applied; left for the platform to resend');
           return reply.code(503).send(errorBody('push_not_applied', message));

@@ -1,7 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.ts';
 import { errorBody } from '../http-errors.ts';
+
+/** Equal-length digests, so the comparison takes the same time whatever is presented. */
+function sameToken(presented: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
 
 export function systemRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/healthz', { config: { access: 'public' }, schema: { tags: ['system'], summary: 'Liveness' } }, () => ({ ok: true }));
@@ -17,7 +24,24 @@ export function systemRoutes(app: FastifyInstance, ctx: ServerContext): void {
     }
   });
 
-  app.get('/metrics', { config: { access: 'public' }, schema: { tags: ['system'], summary: 'Prometheus metrics' } }, (_request, reply) =>
-    reply.type('text/plain; version=0.0.4').send(ctx.metrics.render()),
+  // METRICS_TOKEN set: a scraper presents it as a bearer token (the API keys do not open /metrics).
+  const { metricsToken } = ctx;
+  const scraperOnly = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (metricsToken === undefined) return;
+    const header = request.headers.authorization;
+    const presented = header && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
+    if (presented !== undefined && sameToken(presented, metricsToken)) return;
+    await reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="metrics"')
+      .send(errorBody('unauthenticated', presented === undefined ? 'this needs the metrics token: Authorization: Bearer <METRICS_TOKEN>' : 'the metrics token is not valid'));
+  };
+  const exposition = {
+    tags: ['system'],
+    summary: 'Prometheus metrics (text exposition format); with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`',
+    response: { 200: { description: 'The exposition text', content: { 'text/plain': { schema: Type.String() } } }, 401: Type.Ref('Error') },
+  };
+  app.get('/metrics', { config: { access: 'public' }, onRequest: scraperOnly, schema: exposition }, async (_request, reply) =>
+    reply.type(ctx.metrics.contentType).send(await ctx.metrics.render()),
   );
 }
