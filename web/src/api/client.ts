@@ -1,7 +1,14 @@
 /**
- * The console's only way to the server: the REST API with the API key (kept in sessionStorage) as a
- * Bearer header. Errors come back as `ApiError` with the server's code, message and details.
+ * The console's only way to the server: the REST API through openapi-fetch, typed by schema.d.ts (paths,
+ * parameters, bodies and answers as the server declares them), with the API key (kept in sessionStorage)
+ * as a Bearer header. Errors come back as `ApiError` with the server's code, message and details.
  */
+import createClient, { type Middleware } from 'openapi-fetch';
+import { queryString } from './query-string.ts';
+import type { paths } from './schema.d.ts';
+import type { ErrorBody } from './shapes.ts';
+import { readEvents, type SseEvent } from './sse.ts';
+
 const KEY_ITEM = 'ks-isv.apiKey';
 
 export class ApiError extends Error {
@@ -36,99 +43,46 @@ export const session = {
   },
 };
 
-function headers(extra: Record<string, string> = {}): Record<string, string> {
-  const key = session.key();
-  return { ...(key ? { authorization: `Bearer ${key}` } : {}), ...extra };
-}
+// The key is read on every request (a sign-out takes effect at once); a call that brings its own
+// Authorization (checking a key before keeping it) keeps it.
+const bearer: Middleware = {
+  onRequest({ request }) {
+    const key = session.key();
+    if (key && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${key}`);
+    return request;
+  },
+};
 
-async function failure(response: Response): Promise<ApiError> {
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch {
-    body = undefined;
-  }
-  const error = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
+/** Same-origin: paths are relative to the page, so the console works wherever the server serves it. */
+export const api = createClient<paths>({ querySerializer: queryString });
+api.use(bearer);
+
+function errorOf(response: Response, body: unknown): ApiError {
+  const error = (body as Partial<ErrorBody> | undefined)?.error;
   return new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? response.statusText, error?.details ?? {});
 }
 
-async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-  const response = await fetch(path, {
-    method,
-    headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    ...(signal ? { signal } : {}),
-  });
-  if (!response.ok) throw await failure(response);
-  return response;
-}
-
-export async function apiGet<T>(path: string, signal?: AbortSignal): Promise<T> {
-  return (await (await send('GET', path, undefined, signal)).json()) as T;
-}
-
-export async function apiSend<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  return (await (await send(method, path, body)).json()) as T;
-}
-
-export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob> {
-  return (await send('GET', path, undefined, signal)).blob();
-}
-
-/** A query string from the defined, non-empty values. */
-export function query(params: Record<string, string | number | boolean | undefined | null>): string {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(name, String(value));
-  const text = search.toString();
-  return text ? `?${text}` : '';
-}
-
-export interface SseEvent {
-  event: string;
-  data: string;
+/**
+ * The answer of an openapi-fetch call, typed by its path and method, or its failure as `ApiError`:
+ * `ok(api.GET('/api/v1/merchants/{appId}', { params: { path: { appId } }, signal }))`.
+ */
+export async function ok<Data>(call: Promise<{ data?: Data; error?: unknown; response: Response }>): Promise<Data> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw errorOf(response, typeof error === 'string' ? undefined : error);
+  return data as Data;
 }
 
 /**
- * Server-Sent Events over fetch: EventSource cannot send the Authorization header, so the stream is read
- * with a ReadableStream and parsed here (`event:`/`data:` fields, blank line dispatches, `:` comments).
+ * A rollout's live events (`GET /api/v1/rollouts/:id/events`: `progress` with a RolloutWithProgress, `end`
+ * with a RolloutEnd): EventSource cannot send the Authorization header, so the stream is read with fetch
+ * and parsed by the SSE reader the CLI uses too.
  */
-export async function* streamEvents(path: string, signal: AbortSignal): AsyncGenerator<SseEvent, void, undefined> {
-  const response = await send('GET', path, undefined, signal);
-  if (!response.body) return;
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let event = '';
-  let data: string[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      const lines = buffer.split(/\r\n|\n|\r(?!$)/);
-      buffer = done ? '' : (lines.pop() ?? '');
-      for (const line of lines) {
-        if (line === '') {
-          if (data.length > 0) yield { event: event || 'message', data: data.join('\n') };
-          event = '';
-          data = [];
-        } else if (!line.startsWith(':')) {
-          const colon = line.indexOf(':');
-          const field = colon === -1 ? line : line.slice(0, colon);
-          const text = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') event = text;
-          else if (field === 'data') data.push(text);
-        }
-      }
-      if (done) return;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
+export async function* streamEvents(rolloutId: string, signal: AbortSignal): AsyncGenerator<SseEvent, void, undefined> {
+  const body = await ok(api.GET('/api/v1/rollouts/{id}/events', { params: { path: { id: rolloutId } }, parseAs: 'stream', signal }));
+  if (body) yield* readEvents(body);
 }
 
 /** Asks the server who a key is, before keeping it. */
-export async function verifyKey(key: string): Promise<{ keyId: string | null; role: string }> {
-  const response = await fetch('/api/v1/me', { headers: { authorization: `Bearer ${key}` } });
-  if (!response.ok) throw await failure(response);
-  return (await response.json()) as { keyId: string | null; role: string };
+export function verifyKey(key: string) {
+  return ok(api.GET('/api/v1/me', { headers: { authorization: `Bearer ${key}` } }));
 }

@@ -1,5 +1,5 @@
 /** Audit log entries as a table (the audit log page and a merchant's history). */
-import type { AuditLogEntry } from '../api/types.ts';
+import type { AuditLogEntry } from '../api/shapes.ts';
 import { useI18n } from '../i18n/index.tsx';
 import { Link, merchantPath } from '../router.tsx';
 import { Badge } from './badge.tsx';

@@ -6,7 +6,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client.ts';
-import { SERVER_DOMAIN_LISTS, type Channel, type DomainPolicySpec, type ServerDomainList } from '../api/types.ts';
+import { SERVER_DOMAIN_LISTS, type Channel, type DomainPolicySpec, type ServerDomainList } from '../api/shapes.ts';
 import { usePutChannel } from '../hooks/use-channels.ts';
 import { useTemplates } from '../hooks/use-templates.ts';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';

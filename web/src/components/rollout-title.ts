@@ -1,4 +1,4 @@
-import type { Rollout } from '../api/types.ts';
+import type { Rollout } from '../api/shapes.ts';
 import type { Translate } from '../i18n/index.tsx';
 
 /** "Template 2 · version 1.1.0", or "Domain policy" for a policy applied as a rollout. */

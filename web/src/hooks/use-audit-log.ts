@@ -1,19 +1,13 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { apiGet, query } from '../api/client.ts';
-import type { AuditLogEntry, Page } from '../api/types.ts';
+import { api, ok } from '../api/client.ts';
+import type { AuditLogQuery } from '../api/shapes.ts';
 
-export interface AuditLogParams {
-  appId?: string;
-  actor?: string;
-  action?: string;
-  cursor?: string;
-  limit?: number;
-}
+export type AuditLogParams = Partial<Pick<AuditLogQuery, 'appId' | 'actor' | 'action' | 'cursor' | 'limit'>>;
 
 export function useAuditLog(params: AuditLogParams) {
   return useQuery({
     queryKey: ['audit-log', params],
-    queryFn: ({ signal }) => apiGet<Page<AuditLogEntry>>(`/api/v1/audit-log${query({ limit: 50, ...params })}`, signal),
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/audit-log', { params: { query: { limit: 50, ...params } }, signal })),
     placeholderData: keepPreviousData,
   });
 }

@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { apiGet, apiSend, query } from '../api/client.ts';
-import type { ExtConfig } from '../api/types.ts';
+import { api, ok } from '../api/client.ts';
+import type { Body } from '../api/shapes.ts';
 
 /** The merchant's ext config (issue #5): defaults, overrides, the effective document and its version. */
 export function useExt(appId: string, templateId?: number) {
   return useQuery({
     queryKey: ['merchant', appId, 'ext', templateId ?? null],
-    queryFn: ({ signal }) => apiGet<ExtConfig>(`/api/v1/merchants/${appId}/ext${query({ templateId })}`, signal),
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/merchants/{appId}/ext', { params: { path: { appId }, query: { templateId } }, signal })),
     retry: false,
   });
 }
@@ -14,7 +14,7 @@ export function useExt(appId: string, templateId?: number) {
 export function useSaveExt(appId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: { templateId: number; overrides: Record<string, unknown>; baseVersion: number }) => apiSend<ExtConfig>('PUT', `/api/v1/merchants/${appId}/ext`, body),
+    mutationFn: (body: Body<'/api/v1/merchants/{appId}/ext', 'put'>) => ok(api.PUT('/api/v1/merchants/{appId}/ext', { params: { path: { appId } }, body })),
     onSuccess: () => client.invalidateQueries({ queryKey: ['merchant', appId, 'ext'] }),
   });
 }

@@ -1,34 +1,24 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { apiBlob, apiGet, apiSend, query } from '../api/client.ts';
-import type { Capability, CapabilityName, Merchant, MerchantDetail, Page, ServerDomains, Versions } from '../api/types.ts';
+import { api, ok } from '../api/client.ts';
+import type { Body, CapabilityName, MerchantQuery, PathWith, ServerDomains } from '../api/shapes.ts';
 
-export interface MerchantListParams {
-  q?: string;
-  status?: string;
-  auditState?: string;
-  auditVersion?: string;
-  sort?: string;
-  order?: string;
-  cursor?: string;
-  limit?: number;
-  /** `stuck`: merchants whose onboarding is blocked, failed or slow; combines with no other filter or sort. */
-  onboarding?: 'stuck';
-}
+/** The list's filters, sort and page; `onboarding: 'stuck'` combines with no other filter or sort. */
+export type MerchantListParams = Omit<MerchantQuery, 'total'>;
 
 export function useMerchantPage(params: MerchantListParams) {
   return useQuery({
     queryKey: ['merchants', params],
-    queryFn: ({ signal }) => apiGet<Page<Merchant>>(`/api/v1/merchants${query({ limit: 50, ...params, total: true })}`, signal),
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/merchants', { params: { query: { limit: 50, ...params, total: true } }, signal })),
     placeholderData: keepPreviousData,
   });
 }
 
 /** How many merchants match a filter (the dashboard's counts). */
-export function useMerchantCount(filter: Record<string, string>) {
+export function useMerchantCount(filter: Pick<MerchantQuery, 'status' | 'auditState' | 'q'>) {
   return useQuery({
     queryKey: ['merchants', 'count', filter],
-    queryFn: async ({ signal }) => (await apiGet<Page<Merchant>>(`/api/v1/merchants${query({ ...filter, limit: 1, total: true })}`, signal)).total ?? 0,
+    queryFn: async ({ signal }) => (await ok(api.GET('/api/v1/merchants', { params: { query: { ...filter, limit: 1, total: true } }, signal }))).total ?? 0,
     // Counts move with every authorization and audit: always asked again, and every 15 s on screen.
     staleTime: 0,
     refetchInterval: 15_000,
@@ -36,21 +26,29 @@ export function useMerchantCount(filter: Record<string, string>) {
 }
 
 export function useMerchant(appId: string) {
-  return useQuery({ queryKey: ['merchant', appId], queryFn: ({ signal }) => apiGet<MerchantDetail>(`/api/v1/merchants/${appId}`, signal) });
+  return useQuery({ queryKey: ['merchant', appId], queryFn: ({ signal }) => ok(api.GET('/api/v1/merchants/{appId}', { params: { path: { appId } }, signal })) });
 }
 
 export function useVersions(appId: string) {
-  return useQuery({ queryKey: ['merchant', appId, 'versions'], queryFn: ({ signal }) => apiGet<Versions>(`/api/v1/merchants/${appId}/versions`, signal), retry: false });
+  return useQuery({
+    queryKey: ['merchant', appId, 'versions'],
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/merchants/{appId}/versions', { params: { path: { appId } }, signal })),
+    retry: false,
+  });
 }
 
 export function useServerDomains(appId: string) {
-  return useQuery({ queryKey: ['merchant', appId, 'server-domains'], queryFn: ({ signal }) => apiGet<ServerDomains>(`/api/v1/merchants/${appId}/domains/server`, signal), retry: false });
+  return useQuery({
+    queryKey: ['merchant', appId, 'server-domains'],
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/merchants/{appId}/domains/server', { params: { path: { appId } }, signal })),
+    retry: false,
+  });
 }
 
 export function useWebviewDomains(appId: string) {
   return useQuery({
     queryKey: ['merchant', appId, 'webview-domains'],
-    queryFn: async ({ signal }) => (await apiGet<{ domains: string[] }>(`/api/v1/merchants/${appId}/domains/webview`, signal)).domains,
+    queryFn: async ({ signal }) => (await ok(api.GET('/api/v1/merchants/{appId}/domains/webview', { params: { path: { appId } }, signal }))).domains,
     retry: false,
   });
 }
@@ -59,7 +57,7 @@ export function useWebviewDomains(appId: string) {
 export function useQrCode(appId: string, version: 'latest' | 'audit', enabled: boolean) {
   const result = useQuery({
     queryKey: ['merchant', appId, 'qrcode', version],
-    queryFn: ({ signal }) => apiBlob(`/api/v1/merchants/${appId}/qrcode?version=${version}`, signal),
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/merchants/{appId}/qrcode', { params: { path: { appId }, query: { version } }, parseAs: 'blob', signal })),
     enabled,
     retry: false,
   });
@@ -73,14 +71,28 @@ export function useQrCode(appId: string, version: 'latest' | 'audit', enabled: b
   return { ...result, url };
 }
 
+export type UploadBody = Body<'/api/v1/merchants/{appId}/code', 'post'>;
 export type MerchantAction = 'upload' | 'audit' | 'withdraw' | 'release' | 'rollback';
 
-const ACTION_PATH: Record<MerchantAction, string> = { upload: 'code', audit: 'audit', withdraw: 'audit/withdraw', release: 'release', rollback: 'rollback' };
+/** Every action but an upload takes no body (an audit's note is optional and the console sends none). */
+const ACTION_PATH = {
+  audit: '/api/v1/merchants/{appId}/audit',
+  withdraw: '/api/v1/merchants/{appId}/audit/withdraw',
+  release: '/api/v1/merchants/{appId}/release',
+  rollback: '/api/v1/merchants/{appId}/rollback',
+} as const satisfies Record<Exclude<MerchantAction, 'upload'>, PathWith<'post'>>;
+
+function runAction(appId: string, action: MerchantAction, upload: UploadBody | undefined) {
+  const params = { path: { appId } };
+  if (action !== 'upload') return ok(api.POST(ACTION_PATH[action], { params }));
+  if (!upload) throw new Error('an upload needs its body');
+  return ok(api.POST('/api/v1/merchants/{appId}/code', { params, body: upload }));
+}
 
 export function useMerchantAction(appId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ action, body }: { action: MerchantAction; body?: unknown }) => apiSend<{ ok: true }>('POST', `/api/v1/merchants/${appId}/${ACTION_PATH[action]}`, body),
+    mutationFn: ({ action, body }: { action: MerchantAction; body?: UploadBody }) => runAction(appId, action, body),
     onSettled: () => client.invalidateQueries({ queryKey: ['merchant', appId] }),
   });
 }
@@ -88,7 +100,7 @@ export function useMerchantAction(appId: string) {
 export function useSaveServerDomains(appId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (domains: ServerDomains) => apiSend<ServerDomains>('POST', `/api/v1/merchants/${appId}/domains/server`, { action: 'set', ...domains }),
+    mutationFn: (domains: ServerDomains) => ok(api.POST('/api/v1/merchants/{appId}/domains/server', { params: { path: { appId } }, body: { action: 'set', ...domains } })),
     onSuccess: (saved) => client.setQueryData(['merchant', appId, 'server-domains'], saved),
   });
 }
@@ -96,7 +108,7 @@ export function useSaveServerDomains(appId: string) {
 export function useSaveWebviewDomains(appId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (domains: string[]) => (await apiSend<{ domains: string[] }>('POST', `/api/v1/merchants/${appId}/domains/webview`, { action: 'set', domains })).domains,
+    mutationFn: async (domains: string[]) => (await ok(api.POST('/api/v1/merchants/{appId}/domains/webview', { params: { path: { appId } }, body: { action: 'set', domains } }))).domains,
     onSuccess: (saved) => client.setQueryData(['merchant', appId, 'webview-domains'], saved),
   });
 }
@@ -105,7 +117,7 @@ export function useApplyCapability(appId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ capability, reason }: { capability: CapabilityName; reason: string }) =>
-      apiSend<Capability>('POST', `/api/v1/merchants/${appId}/capabilities/${capability}`, reason ? { reason } : {}),
+      ok(api.POST('/api/v1/merchants/{appId}/capabilities/{capability}', { params: { path: { appId, capability } }, body: reason ? { reason } : {} })),
     onSettled: () => client.invalidateQueries({ queryKey: ['merchant', appId] }),
   });
 }
@@ -113,11 +125,11 @@ export function useApplyCapability(appId: string) {
 export function useRefreshCapability(appId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (capability: CapabilityName) => apiGet<Capability>(`/api/v1/merchants/${appId}/capabilities/${capability}`),
+    mutationFn: (capability: CapabilityName) => ok(api.GET('/api/v1/merchants/{appId}/capabilities/{capability}', { params: { path: { appId, capability } } })),
     onSettled: () => client.invalidateQueries({ queryKey: ['merchant', appId] }),
   });
 }
 
 export function useInvite() {
-  return useMutation({ mutationFn: () => apiSend<{ url: string; expiresAt: number }>('POST', '/api/v1/authorizations', {}) });
+  return useMutation({ mutationFn: () => ok(api.POST('/api/v1/authorizations', { body: {} })) });
 }

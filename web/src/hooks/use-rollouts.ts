@@ -1,26 +1,27 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { apiGet, apiSend, query, streamEvents } from '../api/client.ts';
-import type { NewRollout, Page, Rollout, RolloutTarget, RolloutWithProgress } from '../api/types.ts';
+import { api, ok, streamEvents } from '../api/client.ts';
+import type { NewRollout, Query, RolloutStatus, RolloutWithProgress } from '../api/shapes.ts';
 
-const FINISHED = new Set(['completed', 'aborted', 'rolled_back']);
+/** The statuses after which a rollout's event stream ends. */
+const FINISHED: ReadonlySet<RolloutStatus> = new Set<RolloutStatus>(['completed', 'aborted', 'rolled_back']);
 
-export function useRollouts(params: { status?: string; cursor?: string; limit?: number } = {}) {
+export function useRollouts(params: Query<'/api/v1/rollouts'> = {}) {
   return useQuery({
     queryKey: ['rollouts', params],
-    queryFn: ({ signal }) => apiGet<Page<Rollout>>(`/api/v1/rollouts${query({ limit: 50, ...params })}`, signal),
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/rollouts', { params: { query: { limit: 50, ...params } }, signal })),
     placeholderData: keepPreviousData,
   });
 }
 
 export function useRollout(id: string) {
-  return useQuery({ queryKey: ['rollout', id], queryFn: ({ signal }) => apiGet<RolloutWithProgress>(`/api/v1/rollouts/${id}`, signal) });
+  return useQuery({ queryKey: ['rollout', id], queryFn: ({ signal }) => ok(api.GET('/api/v1/rollouts/{id}', { params: { path: { id } }, signal })) });
 }
 
-export function useRolloutTargets(id: string, params: { state?: string; cursor?: string }) {
+export function useRolloutTargets(id: string, params: Pick<Query<'/api/v1/rollouts/{id}/targets'>, 'state' | 'cursor'>) {
   return useQuery({
     queryKey: ['rollout', id, 'targets', params],
-    queryFn: ({ signal }) => apiGet<Page<RolloutTarget>>(`/api/v1/rollouts/${id}/targets${query({ limit: 100, ...params })}`, signal),
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/rollouts/{id}/targets', { params: { path: { id }, query: { limit: 100, ...params } }, signal })),
     placeholderData: keepPreviousData,
   });
 }
@@ -29,7 +30,7 @@ export function useRolloutTargets(id: string, params: { state?: string; cursor?:
  * Live progress: the SSE stream's `progress` snapshots go straight into the rollout's query; reconnects
  * after a dropped stream until the rollout is finished. Returns whether the stream is connected.
  */
-export function useRolloutEvents(id: string, status: string | undefined): boolean {
+export function useRolloutEvents(id: string, status: RolloutStatus | undefined): boolean {
   const client = useQueryClient();
   const [live, setLive] = useState(false);
   const finished = status !== undefined && FINISHED.has(status);
@@ -39,7 +40,7 @@ export function useRolloutEvents(id: string, status: string | undefined): boolea
     void (async () => {
       for (let attempt = 0; !controller.signal.aborted; attempt++) {
         try {
-          for await (const event of streamEvents(`/api/v1/rollouts/${id}/events`, controller.signal)) {
+          for await (const event of streamEvents(id, controller.signal)) {
             setLive(true);
             if (event.event === 'progress') client.setQueryData(['rollout', id], JSON.parse(event.data) as RolloutWithProgress);
             if (event.event === 'end') {
@@ -66,7 +67,7 @@ export function useRolloutEvents(id: string, status: string | undefined): boolea
 export function useCreateRollout() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: NewRollout) => apiSend<RolloutWithProgress>('POST', '/api/v1/rollouts', body),
+    mutationFn: (body: NewRollout) => ok(api.POST('/api/v1/rollouts', { body })),
     onSuccess: (created) => {
       client.setQueryData(['rollout', created.rollout.id], created);
       void client.invalidateQueries({ queryKey: ['rollouts'] });
@@ -79,7 +80,8 @@ export type RolloutCommand = 'pause' | 'resume' | 'abort' | 'rollback' | 'releas
 export function useRolloutCommand(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (command: RolloutCommand) => apiSend<RolloutWithProgress>('POST', `/api/v1/rollouts/${id}/${command}`, {}),
+    // Each command is its own path (POST /api/v1/rollouts/:id/<command>, an empty body), all answering the rollout.
+    mutationFn: (command: RolloutCommand) => ok(api.POST(`/api/v1/rollouts/{id}/${command}`, { params: { path: { id } }, body: {} })),
     onSuccess: (answer) => client.setQueryData(['rollout', id], answer),
     onSettled: () => client.invalidateQueries({ queryKey: ['rollouts'] }),
   });

@@ -1,11 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
-import { apiGet } from '../api/client.ts';
-import type { Template } from '../api/types.ts';
+import { api, ok } from '../api/client.ts';
 
 export function useTemplates() {
   return useQuery({
     queryKey: ['templates'],
-    queryFn: async ({ signal }) => (await apiGet<{ items: Template[] }>('/api/v1/templates', signal)).items,
+    queryFn: async ({ signal }) => (await ok(api.GET('/api/v1/templates', { signal }))).items,
     staleTime: 60_000,
   });
 }

@@ -3,7 +3,7 @@
  * create and edit channels; only an admin changes the policy; a viewer reads both.
  */
 import { useState, type FormEvent } from 'react';
-import type { Channel, OnboardingPolicy } from '../api/types.ts';
+import type { Channel, OnboardingPolicy } from '../api/shapes.ts';
 import { ChannelEditor } from '../components/channel-editor.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { useChannels, useOnboardingPolicy, usePutOnboardingPolicy } from '../hooks/use-channels.ts';

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { apiGet } from '../api/client.ts';
-import type { AuditLogEntry, Page } from '../api/types.ts';
+import { api, ok } from '../api/client.ts';
+import type { AuditLogEntry, MerchantQuery } from '../api/shapes.ts';
 import { Badge } from '../components/badge.tsx';
 import { rolloutTitle } from '../components/rollout-title.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
@@ -11,15 +11,7 @@ import { useRollout, useRollouts } from '../hooks/use-rollouts.ts';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { Link, merchantPath, rolloutPath } from '../router.tsx';
 
-interface PushEvent {
-  msgId: string;
-  eventType: string;
-  appId: string | null;
-  receivedAt: number;
-  summary: Record<string, unknown>;
-}
-
-function Count({ label, filter }: { label: MessageKey; filter: Record<string, string> }) {
+function Count({ label, filter }: { label: MessageKey; filter: Pick<MerchantQuery, 'status' | 'auditState'> }) {
   const { t, number } = useI18n();
   const count = useMerchantCount(filter);
   return (
@@ -54,7 +46,7 @@ export function DashboardPage() {
   const paused = useRollouts({ status: 'paused', limit: 10 });
   const audits = useQuery({
     queryKey: ['push-events', 'auditResult'],
-    queryFn: ({ signal }) => apiGet<Page<PushEvent>>('/api/v1/push-events?eventType=auditResult&limit=10', signal),
+    queryFn: ({ signal }) => ok(api.GET('/api/v1/push-events', { params: { query: { eventType: 'auditResult', limit: 10 } }, signal })),
   });
   const log = useAuditLog({ limit: 200 });
   const failures = (log.data?.items ?? []).filter((entry: AuditLogEntry) => entry.result !== 'ok').slice(0, 10);

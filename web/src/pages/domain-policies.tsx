@@ -3,7 +3,7 @@
  * shows each merchant's drift, apply starts a rollout. Until the API exists (404) the page says so.
  */
 import { useState } from 'react';
-import { SERVER_DOMAIN_LISTS, type DomainChange, type DomainDriftReport, type DomainPolicyBody, type ServerDomainList } from '../api/types.ts';
+import { SERVER_DOMAIN_LISTS, type DomainChange, type DomainDriftReport, type DomainPolicyBody, type ServerDomainList } from '../api/shapes.ts';
 import { Badge } from '../components/badge.tsx';
 import { DomainListEditor, domainProblem, parseDomains } from '../components/domain-list-editor.tsx';
 import { ErrorMessage, isNotFound } from '../components/error-message.tsx';

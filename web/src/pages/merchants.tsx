@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import type { MerchantQuery } from '../api/shapes.ts';
 import { Badge } from '../components/badge.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { Pager, useCursorStack } from '../components/pager.tsx';
@@ -8,7 +9,10 @@ import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { Link, merchantPath, navigate } from '../router.tsx';
 import { SELECTION_ITEM } from './rollout-new.tsx';
 
-type Sort = 'appId' | 'name' | 'authorizedAt' | 'updatedAt';
+type Sort = NonNullable<MerchantQuery['sort']>;
+type Order = NonNullable<MerchantQuery['order']>;
+// '' is "all"; each select offers only the values its parameter takes.
+type Choice<Name extends keyof MerchantQuery> = NonNullable<MerchantQuery[Name]> | '';
 
 function useDebounced<T>(value: T, ms: number): T {
   const [settled, setSettled] = useState(value);
@@ -19,7 +23,7 @@ function useDebounced<T>(value: T, ms: number): T {
   return settled;
 }
 
-function SortHeader({ sort, current, order, onSort, label, disabled }: { sort: Sort; current: Sort; order: 'asc' | 'desc'; onSort: (sort: Sort) => void; label: MessageKey; disabled?: boolean }) {
+function SortHeader({ sort, current, order, onSort, label, disabled }: { sort: Sort; current: Sort; order: Order; onSort: (sort: Sort) => void; label: MessageKey; disabled?: boolean }) {
   const { t } = useI18n();
   const active = sort === current;
   return (
@@ -35,13 +39,13 @@ export function MerchantsPage() {
   const { t, time, number } = useI18n();
   const canOperate = useCan('operator');
   const [search, setSearch] = useState('');
-  const [status, setStatus] = useState('');
-  const [auditState, setAuditState] = useState('');
+  const [status, setStatus] = useState<Choice<'status'>>('');
+  const [auditState, setAuditState] = useState<Choice<'auditState'>>('');
   const [version, setVersion] = useState('');
-  const [onboarding, setOnboarding] = useState('');
+  const [onboarding, setOnboarding] = useState<Choice<'onboarding'>>('');
   const stuck = onboarding === 'stuck';
   const [sort, setSort] = useState<Sort>('appId');
-  const [order, setOrder] = useState<'asc' | 'desc'>('asc');
+  const [order, setOrder] = useState<Order>('asc');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const pager = useCursorStack();
   const q = useDebounced(search.trim(), 250);
@@ -50,7 +54,7 @@ export function MerchantsPage() {
   useEffect(() => reset(), [q, status, auditState, auditVersion, sort, order, onboarding, reset]);
   const cursor = pager.cursor ? { cursor: pager.cursor } : {};
   // The stuck list takes no other filter nor a sort (the server says 400): those controls are off meanwhile.
-  const page = useMerchantPage(stuck ? { onboarding: 'stuck', ...cursor } : { q, status, auditState, auditVersion, sort, order, ...cursor });
+  const page = useMerchantPage(stuck ? { onboarding: 'stuck', ...cursor } : { q, ...(status ? { status } : {}), ...(auditState ? { auditState } : {}), auditVersion, sort, order, ...cursor });
   const items = page.data?.items ?? [];
 
   const onSort = (next: Sort) => {
@@ -92,7 +96,7 @@ export function MerchantsPage() {
         </div>
         <div className="field">
           <label htmlFor="merchant-status">{t('merchants.status')}</label>
-          <select id="merchant-status" disabled={stuck} value={status} onChange={(event) => setStatus(event.target.value)}>
+          <select id="merchant-status" disabled={stuck} value={status} onChange={(event) => setStatus(event.target.value as Choice<'status'>)}>
             <option value="">{t('common.all')}</option>
             <option value="authorized">{t('state.authorized')}</option>
             <option value="revoked">{t('state.revoked')}</option>
@@ -100,9 +104,9 @@ export function MerchantsPage() {
         </div>
         <div className="field">
           <label htmlFor="merchant-audit">{t('merchants.auditState')}</label>
-          <select id="merchant-audit" disabled={stuck} value={auditState} onChange={(event) => setAuditState(event.target.value)}>
+          <select id="merchant-audit" disabled={stuck} value={auditState} onChange={(event) => setAuditState(event.target.value as Choice<'auditState'>)}>
             <option value="">{t('common.all')}</option>
-            {(['auditing', 'passed', 'rejected', 'withdrawn'] as const).map((state) => (
+            {(['auditing', 'passed', 'rejected', 'withdrawn'] as const satisfies readonly Choice<'auditState'>[]).map((state) => (
               <option key={state} value={state}>
                 {t(`state.${state}`)}
               </option>
@@ -116,7 +120,7 @@ export function MerchantsPage() {
         </div>
         <div className="field">
           <label htmlFor="merchant-onboarding">{t('merchants.onboarding')}</label>
-          <select id="merchant-onboarding" value={onboarding} onChange={(event) => setOnboarding(event.target.value)} data-testid="onboarding-filter">
+          <select id="merchant-onboarding" value={onboarding} onChange={(event) => setOnboarding(event.target.value as Choice<'onboarding'>)} data-testid="onboarding-filter">
             <option value="">{t('common.all')}</option>
             <option value="stuck">{t('merchants.stuck')}</option>
           </select>

@@ -1,6 +1,6 @@
 /** The rollout wizard: template and version, targets (all, the merchants table's selection, a filter) with a preview count, waves and limits; the plan from the server's answer. */
 import { useState, type FormEvent } from 'react';
-import type { NewRollout, RolloutTargets, Wave } from '../api/types.ts';
+import type { NewRollout, RolloutTargets, Wave } from '../api/shapes.ts';
 import { CHANNEL_NAME } from '../components/channel-editor.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { rolloutTitle } from '../components/rollout-title.ts';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { TARGET_STATES, type RolloutStatus } from '../api/types.ts';
+import { TARGET_STATES, type RolloutStatus, type TargetState } from '../api/shapes.ts';
 import { Badge } from '../components/badge.tsx';
 import { rolloutTitle } from '../components/rollout-title.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -21,15 +21,16 @@ const ALLOWED: Record<RolloutCommand, RolloutStatus[]> = {
 
 function Targets({ id }: { id: string }) {
   const { t, time } = useI18n();
-  const [state, setState] = useState('');
+  // '' is "all"; the select offers only TARGET_STATES, so its value is one of them.
+  const [state, setState] = useState<TargetState | ''>('');
   const pager = useCursorStack();
-  const targets = useRolloutTargets(id, { state, ...(pager.cursor ? { cursor: pager.cursor } : {}) });
+  const targets = useRolloutTargets(id, { ...(state ? { state } : {}), ...(pager.cursor ? { cursor: pager.cursor } : {}) });
   return (
     <section aria-labelledby="targets-title" className="panel">
       <h2 id="targets-title">{t('rollout.targets')}</h2>
       <div className="field">
         <label htmlFor="target-state">{t('rollout.targetState')}</label>
-        <select id="target-state" value={state} onChange={(event) => { setState(event.target.value); pager.reset(); }}>
+        <select id="target-state" value={state} onChange={(event) => { setState(event.target.value as TargetState | ''); pager.reset(); }}>
           <option value="">{t('common.all')}</option>
           {TARGET_STATES.map((s) => (
             <option key={s} value={s}>

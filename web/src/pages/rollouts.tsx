@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ROLLOUT_STATUSES } from '../api/types.ts';
+import { ROLLOUT_STATUSES, type RolloutStatus } from '../api/shapes.ts';
 import { Badge } from '../components/badge.tsx';
 import { rolloutTitle } from '../components/rollout-title.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
@@ -12,16 +12,17 @@ import { Link, rolloutPath } from '../router.tsx';
 export function RolloutsPage() {
   const { t, time } = useI18n();
   const canOperate = useCan('operator');
-  const [status, setStatus] = useState('');
+  // '' is "all"; the select offers only ROLLOUT_STATUSES, so its value is one of them.
+  const [status, setStatus] = useState<RolloutStatus | ''>('');
   const pager = useCursorStack();
-  const rollouts = useRollouts({ status, ...(pager.cursor ? { cursor: pager.cursor } : {}) });
+  const rollouts = useRollouts({ ...(status ? { status } : {}), ...(pager.cursor ? { cursor: pager.cursor } : {}) });
   return (
     <section>
       <h1>{t('rollouts.title')}</h1>
       <div className="toolbar">
         <div className="field">
           <label htmlFor="rollout-status">{t('rollouts.status')}</label>
-          <select id="rollout-status" value={status} onChange={(event) => { setStatus(event.target.value); pager.reset(); }}>
+          <select id="rollout-status" value={status} onChange={(event) => { setStatus(event.target.value as RolloutStatus | ''); pager.reset(); }}>
             <option value="">{t('common.all')}</option>
             {ROLLOUT_STATUSES.map((s) => (
               <option key={s} value={s}>

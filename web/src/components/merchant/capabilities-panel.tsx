@@ -1,6 +1,6 @@
 /** The four capabilities: status and reason, apply (with a reason), and a status refresh from the platform. */
 import { useState } from 'react';
-import { CAPABILITIES, type Capability, type CapabilityName } from '../../api/types.ts';
+import { CAPABILITIES, type Capability, type CapabilityName } from '../../api/shapes.ts';
 import { useCan } from '../../hooks/use-me.ts';
 import { useApplyCapability, useRefreshCapability } from '../../hooks/use-merchants.ts';
 import { useI18n } from '../../i18n/index.tsx';

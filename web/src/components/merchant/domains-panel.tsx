@@ -1,6 +1,6 @@
 /** Server domains (five lists) and webview domains, edited as text and checked before saving. */
 import { useEffect, useState } from 'react';
-import { SERVER_DOMAIN_LISTS, type ServerDomainList, type ServerDomains } from '../../api/types.ts';
+import { SERVER_DOMAIN_LISTS, type ServerDomainList, type ServerDomains } from '../../api/shapes.ts';
 import { useCan } from '../../hooks/use-me.ts';
 import { useSaveServerDomains, useSaveWebviewDomains, useServerDomains, useWebviewDomains } from '../../hooks/use-merchants.ts';
 import { useI18n } from '../../i18n/index.tsx';

@@ -3,7 +3,7 @@
  * plain words, the timeline (authorized → domains → uploaded → auditing → live), and the dry run.
  */
 import { useState } from 'react';
-import type { OnboardingPlan, OnboardingStatus, OnboardingView } from '../../api/types.ts';
+import type { OnboardingPlan, OnboardingStatus, OnboardingView } from '../../api/shapes.ts';
 import { useOnboardingPlan, useStartOnboarding } from '../../hooks/use-channels.ts';
 import { useCan } from '../../hooks/use-me.ts';
 import { useI18n, type MessageKey } from '../../i18n/index.tsx';

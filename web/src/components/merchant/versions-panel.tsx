@@ -1,9 +1,9 @@
 /** Development, audit and online versions, the experience QR code, and the version actions. */
 import { useState } from 'react';
-import type { Versions } from '../../api/types.ts';
+import type { Versions } from '../../api/shapes.ts';
 import { useExt } from '../../hooks/use-ext.ts';
 import { useCan } from '../../hooks/use-me.ts';
-import { useMerchantAction, useQrCode, useVersions, type MerchantAction } from '../../hooks/use-merchants.ts';
+import { useMerchantAction, useQrCode, useVersions, type MerchantAction, type UploadBody } from '../../hooks/use-merchants.ts';
 import { useTemplates } from '../../hooks/use-templates.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import { Badge } from '../badge.tsx';
@@ -35,7 +35,7 @@ function VersionRows({ versions }: { versions: Versions }) {
   );
 }
 
-function UploadForm({ appId, onUpload }: { appId: string; onUpload: (body: unknown) => void }) {
+function UploadForm({ appId, onUpload }: { appId: string; onUpload: (body: UploadBody) => void }) {
   const { t } = useI18n();
   const templates = useTemplates();
   const [templateId, setTemplateId] = useState<number | null>(null);
@@ -71,7 +71,7 @@ function UploadForm({ appId, onUpload }: { appId: string; onUpload: (body: unkno
         title={t('versions.uploadConfirm', { appId })}
         body={t('versions.uploadConfirmBody', { version: userVersion, templateId: chosen ?? '—' })}
         disabled={!valid}
-        onConfirm={() => onUpload({ templateId: chosen, userVersion, userDesc, extJson: ext.data?.effective ?? {} })}
+        onConfirm={() => chosen !== null && onUpload({ templateId: chosen, userVersion, userDesc, extJson: ext.data?.effective ?? {} })}
         testId="action-upload"
       />
     </fieldset>
@@ -85,7 +85,7 @@ export function VersionsPanel({ appId }: { appId: string }) {
   const hasVersion = Boolean(versions.data?.dev ?? versions.data?.audit ?? versions.data?.online);
   const qr = useQrCode(appId, 'latest', hasVersion);
   const action = useMerchantAction(appId);
-  const run = (name: MerchantAction, body?: unknown) => action.mutate({ action: name, ...(body === undefined ? {} : { body }) });
+  const run = (name: MerchantAction, body?: UploadBody) => action.mutate({ action: name, ...(body === undefined ? {} : { body }) });
   const v = versions.data;
 
   const actions: { name: MerchantAction; enabled: boolean; danger?: boolean }[] = [
