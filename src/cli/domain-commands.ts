@@ -5,40 +5,24 @@
  * `dryRun: false`: the server starts a rollout of kind `domains`, shown (and followed with `--watch`)
  * like any rollout. A server without the API (404) is "not available" (exit 4).
  */
+import type { DomainChange, DomainDrift, DomainDriftReport, DomainPolicyBody, RolloutWithProgress, ServerDomainList } from '../../web/src/api/shapes.ts';
+import { type ApiClient, ok } from './api-client.ts';
 import { type Command, flag, intOption, listOption, type OptionValues } from './command.ts';
 import { ApiError, NotAvailableError, UsageError } from './errors.ts';
 import { table } from './output.ts';
 import { frame } from './progress-view.ts';
 import { failureRate, parseWaves, targetsOf } from './rollout-create.ts';
-import type { RolloutWithProgress } from './rollout-types.ts';
 import { watchRollout } from './watch.ts';
 
 const PATH = '/api/v1/domain-policies';
 
 /** CLI option → the server-domain list it sets. */
-const SERVER_LISTS = { 'server-request': 'request', 'server-socket': 'socket', 'server-upload': 'uploadFile', 'server-download': 'downloadFile', 'server-udp': 'udp' } as const;
+const SERVER_LISTS = { 'server-request': 'request', 'server-socket': 'socket', 'server-upload': 'uploadFile', 'server-download': 'downloadFile', 'server-udp': 'udp' } as const satisfies Record<string, ServerDomainList>;
 
-interface ListDiff {
-  add?: unknown;
-  remove?: unknown;
-}
+type Policy = Omit<DomainPolicyBody, 'dryRun'>;
 
-export interface DriftItem {
-  appId?: unknown;
-  inSync?: unknown;
-  server?: Record<string, ListDiff>;
-  webview?: ListDiff | null;
-  error?: { code?: unknown; message?: unknown } | null;
-}
-
-interface DriftReport {
-  items?: DriftItem[];
-  summary?: { targets?: number; checked?: number; inSync?: number; drifting?: number; unreadable?: number };
-  nextCursor?: string | null;
-}
-
-async function policyOf(values: OptionValues): Promise<Record<string, unknown>> {
-  const serverDomains: Record<string, string[]> = {};
+async function policyOf(values: OptionValues): Promise<Policy> {
+  const serverDomains: Partial<Record<ServerDomainList, string[]>> = {};
   for (const [option, list] of Object.entries(SERVER_LISTS)) {
     const domains = listOption(values, option);
     if (domains.length > 0) serverDomains[list] = domains;
@@ -52,32 +36,29 @@ async function policyOf(values: OptionValues): Promise<Record<string, unknown>> 
   };
 }
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))) : []);
-
 /** One row per domain added or removed: APP, +/-, LIST, DOMAIN; `=` for a merchant in sync, `!` for one that could not be read. */
-export function diffRows(items: readonly DriftItem[]): string[][] {
+export function diffRows(items: readonly DomainDrift[]): string[][] {
   const rows: string[][] = [];
-  for (const item of items) {
-    const appId = typeof item.appId === 'string' ? item.appId : JSON.stringify(item.appId ?? '?');
-    if (item.error) {
-      const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
-      rows.push([appId, '!', text(item.error.code), text(item.error.message)]);
+  for (const { appId, error, server, webview } of items) {
+    if (error) {
+      rows.push([appId, '!', error.code, error.message]);
       continue;
     }
-    const lists: [string, ListDiff | null | undefined][] = [...Object.entries(item.server ?? {}), ['webview', item.webview]];
+    const lists: [string, DomainChange | null | undefined][] = [...Object.entries(server ?? {}), ['webview', webview]];
     const before = rows.length;
     for (const [list, diff] of lists) {
-      for (const domain of strings(diff?.add)) rows.push([appId, '+', list, domain]);
-      for (const domain of strings(diff?.remove)) rows.push([appId, '-', list, domain]);
+      for (const domain of diff?.add ?? []) rows.push([appId, '+', list, domain]);
+      for (const domain of diff?.remove ?? []) rows.push([appId, '-', list, domain]);
     }
     if (rows.length === before) rows.push([appId, '=', '', '(in sync)']);
   }
   return rows;
 }
 
-async function post<T>(run: () => Promise<T>): Promise<T> {
+/** POST /api/v1/domain-policies; a server without it (404 not_found) does not have the feature. */
+async function post(api: ApiClient, body: DomainPolicyBody) {
   try {
-    return await run();
+    return await ok(api.rest.POST(PATH, { body }));
   } catch (error) {
     if (error instanceof ApiError && error.status === 404 && error.code === 'not_found') throw new NotAvailableError(`not available on this server (404 from ${PATH})`);
     throw error;
@@ -116,16 +97,17 @@ const plan: Command = {
   help: listHelp,
   async run({ values, api, out }) {
     const body = { ...(await policyOf(values)), dryRun: true };
-    const items: DriftItem[] = [];
+    const items: DomainDrift[] = [];
     const totals = { targets: 0, inSync: 0, drifting: 0, unreadable: 0 };
     let cursor: string | null | undefined;
     do {
-      const page = await post(() => api.post<DriftReport>(PATH, { ...body, limit: 500, ...(cursor ? { cursor } : {}) }));
-      items.push(...(page.items ?? []));
-      totals.targets = page.summary?.targets ?? items.length;
-      totals.inSync += page.summary?.inSync ?? 0;
-      totals.drifting += page.summary?.drifting ?? 0;
-      totals.unreadable += page.summary?.unreadable ?? 0;
+      // A dry run answers 200: the drift report (201, a rollout, is what applying answers).
+      const page = (await post(api, { ...body, limit: 500, ...(cursor ? { cursor } : {}) })) as DomainDriftReport;
+      items.push(...page.items);
+      totals.targets = page.summary.targets;
+      totals.inSync += page.summary.inSync;
+      totals.drifting += page.summary.drifting;
+      totals.unreadable += page.summary.unreadable;
       cursor = page.nextCursor;
     } while (cursor);
     if (out.json) return out.data({ items, summary: totals });
@@ -149,14 +131,15 @@ const apply: Command = {
   usage: `${common.usage} [--waves <list>] [--max-failure-rate <r>] [--concurrency <n>] [--watch]`,
   help: [...listHelp, '--waves, --max-failure-rate, --concurrency   as for `rollout create`', '--watch                   then follow it like `rollout watch`'],
   async run({ values, api, out }) {
-    const body = {
+    const body: DomainPolicyBody = {
       ...(await policyOf(values)),
       dryRun: false,
       ...(values.waves === undefined ? {} : { waves: parseWaves(String(values.waves)) }),
       ...(values['max-failure-rate'] === undefined ? {} : { maxFailureRate: failureRate(values) }),
       ...(values.concurrency === undefined ? {} : { concurrency: intOption(values, 'concurrency', { min: 1, max: 1000 }) }),
     };
-    const created = await post(() => api.post<RolloutWithProgress>(PATH, body));
+    // Applied, the policy answers 201: the rollout of kind `domains` it started.
+    const created = (await post(api, body)) as RolloutWithProgress;
     if (flag(values, 'watch')) {
       if (!out.json) out.line(`created domain rollout ${created.rollout.id} (${created.progress.total} merchants)`);
       return watchRollout(api, out, created.rollout.id);

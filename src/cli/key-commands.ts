@@ -1,8 +1,10 @@
 /** `keys create`: the only command that prints a key (the new one, once). */
+import { everyOf, type Role } from '../../web/src/api/shapes.ts';
+import { ok } from './api-client.ts';
 import { type Command, oneOf, stringOption } from './command.ts';
 import { UsageError } from './errors.ts';
 
-const ROLES = ['viewer', 'operator', 'admin'] as const;
+const ROLES = everyOf<Role>()(['viewer', 'operator', 'admin']);
 
 const create: Command = {
   group: 'keys',
@@ -15,7 +17,7 @@ const create: Command = {
     const role = oneOf(values, 'role', ROLES);
     if (!role) throw new UsageError('--role viewer|operator|admin is required');
     const name = stringOption(values, 'name') ?? `${role} key`;
-    const created = await api.post<{ id: string; name: string; role: string; key: string }>('/api/v1/keys', { name, role });
+    const created = await ok(api.rest.POST('/api/v1/keys', { body: { name, role } }));
     if (out.json) return out.data(created);
     out.line(created.key);
     out.note(`(key ${created.id}, role ${created.role}, "${created.name}": shown once, keep it now)`);

@@ -1,15 +1,8 @@
 /** `merchants list`, `merchants onboard`. */
-import { allPages, type Page } from './api-client.ts';
+import type { Merchant } from '../../web/src/api/shapes.ts';
+import { allPages, ok } from './api-client.ts';
 import { type Command, flag, intOption, oneOf, stringOption } from './command.ts';
 import { time, table } from './output.ts';
-
-interface Merchant {
-  appId: string;
-  name: string | null;
-  status: string;
-  authorizedAt: number;
-  lastAudit: { userVersion: string; state: string } | null;
-}
 
 const list: Command = {
   group: 'merchants',
@@ -26,9 +19,9 @@ const list: Command = {
   async run({ values, api, out }) {
     const query = { status: oneOf(values, 'status', ['authorized', 'revoked']), q: stringOption(values, 'q') };
     const limit = intOption(values, 'limit', { min: 1, max: 200 });
-    const page: Page<Merchant> = flag(values, 'all')
-      ? { items: await allPages<Merchant>(api, '/api/v1/merchants', query, limit ?? 200), nextCursor: null }
-      : await api.get<Page<Merchant>>('/api/v1/merchants', { ...query, limit });
+    const page = flag(values, 'all')
+      ? { items: await allPages((cursor) => ok(api.rest.GET('/api/v1/merchants', { params: { query: { ...query, limit: limit ?? 200, cursor } } }))), nextCursor: null }
+      : await ok(api.rest.GET('/api/v1/merchants', { params: { query: { ...query, limit } } }));
     if (out.json) return out.data(page);
     if (page.items.length === 0) return out.note('no merchants');
     const audit = (m: Merchant): string => (m.lastAudit ? `${m.lastAudit.userVersion} ${m.lastAudit.state}` : '-');
@@ -38,13 +31,6 @@ const list: Command = {
   },
 };
 
-interface OnboardingStart {
-  outcome: 'started' | 'up_to_date' | 'blocked' | 'nothing';
-  reason: string | null;
-  rolloutId: string | null;
-  onboarding: { status: string; channel: string | null };
-}
-
 const onboard: Command = {
   group: 'merchants',
   name: 'onboard',
@@ -53,7 +39,8 @@ const onboard: Command = {
   args: ['appId'],
   async run({ args, api, out }) {
     const appId = args[0] ?? '';
-    const answer = await api.post<OnboardingStart>(`/api/v1/merchants/${encodeURIComponent(appId)}/onboarding/start`);
+    // No body: the route takes none.
+    const answer = await ok(api.rest.POST('/api/v1/merchants/{appId}/onboarding/start', { params: { path: { appId } } }));
     if (out.json) return out.data(answer);
     const why = answer.reason ? ` (${answer.reason})` : '';
     const rollout = answer.rolloutId && answer.outcome === 'started' ? `, rollout ${answer.rolloutId}` : '';

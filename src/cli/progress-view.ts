@@ -1,5 +1,6 @@
 /** Text for rollout progress: bars per wave (terminal), one line per change (logs), the final summary. */
-import { count, type Counts, type RolloutWithProgress, TERMINAL_STATES } from './rollout-types.ts';
+import type { RolloutWithProgress } from '../../web/src/api/shapes.ts';
+import { count, type Counts, TERMINAL_STATES } from './rollout-types.ts';
 
 const done = (counts: Counts): number => TERMINAL_STATES.reduce((sum, state) => sum + count(counts, state), 0);
 
@@ -50,7 +51,7 @@ export function progressLine(snapshot: RolloutWithProgress): string {
 export function summary(snapshot: RolloutWithProgress): string[] {
   const { rollout, progress } = snapshot;
   const lines = [`rollout ${rollout.id} ${statusText(snapshot)}: ${progress.total} merchants · ${countsText(progress.byState)}`];
-  for (const state of ['failed', 'rejected']) {
+  for (const state of ['failed', 'rejected'] as const) {
     if (count(progress.byState, state) > 0) lines.push(`  ${state}: ks-isv rollout targets ${rollout.id} --state ${state}`);
   }
   return lines;

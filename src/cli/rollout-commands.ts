@@ -1,13 +1,12 @@
 /** `rollout list|show|targets|watch|pause|resume|abort|rollback|release`. */
-import { allPages, type Page } from './api-client.ts';
+import { ROLLOUT_STATUSES, type RolloutTarget, TARGET_STATES } from '../../web/src/api/shapes.ts';
+import { allPages, ok } from './api-client.ts';
 import { type Command, flag, intOption, oneOf } from './command.ts';
 import { time, table } from './output.ts';
 import { countsText, frame, header } from './progress-view.ts';
 import { createCommand } from './rollout-create.ts';
-import { type Rollout, ROLLOUT_STATUSES, type RolloutWithProgress, type Target, TARGET_STATES } from './rollout-types.ts';
 import { watchRollout } from './watch.ts';
 
-const rolloutPath = (id: string, rest = ''): string => `/api/v1/rollouts/${encodeURIComponent(id)}${rest}`;
 const arg = (args: string[]): string => args[0] ?? '';
 
 const list: Command = {
@@ -18,10 +17,8 @@ const list: Command = {
   help: [`--status <status>   ${ROLLOUT_STATUSES.join(', ')}`, '--limit <n>         at most n rollouts, 1…200 (default 50)'],
   options: { status: { type: 'string' }, limit: { type: 'string' } },
   async run({ values, api, out }) {
-    const page = await api.get<Page<Rollout>>('/api/v1/rollouts', {
-      status: oneOf(values, 'status', ROLLOUT_STATUSES),
-      limit: intOption(values, 'limit', { min: 1, max: 200 }),
-    });
+    const query = { status: oneOf(values, 'status', ROLLOUT_STATUSES), limit: intOption(values, 'limit', { min: 1, max: 200 }) };
+    const page = await ok(api.rest.GET('/api/v1/rollouts', { params: { query } }));
     if (out.json) return out.data(page);
     if (page.items.length === 0) return out.note('no rollouts');
     const rows = page.items.map((r) =>
@@ -41,7 +38,7 @@ const show: Command = {
   usage: '<id>',
   args: ['id'],
   async run({ args, api, out }) {
-    const answer = await api.get<RolloutWithProgress>(rolloutPath(arg(args)));
+    const answer = await ok(api.rest.GET('/api/v1/rollouts/{id}', { params: { path: { id: arg(args) } } }));
     if (out.json) return out.data(answer);
     const { rollout: r, progress } = answer;
     out.line(header(answer));
@@ -62,14 +59,15 @@ const targets: Command = {
   help: [`--state <state>   ${TARGET_STATES.join(', ')}`, '--limit <n>       at most n merchants, 1…500 (default 100)', '--all             every merchant (follows the pages)'],
   options: { state: { type: 'string' }, limit: { type: 'string' }, all: { type: 'boolean' } },
   async run({ args, values, api, out }) {
-    const query = { state: oneOf(values, 'state', TARGET_STATES) };
+    const path = { id: arg(args) };
+    const state = oneOf(values, 'state', TARGET_STATES);
     const limit = intOption(values, 'limit', { min: 1, max: 500 });
-    const page: Page<Target> = flag(values, 'all')
-      ? { items: await allPages<Target>(api, rolloutPath(arg(args), '/targets'), query, 500), nextCursor: null }
-      : await api.get<Page<Target>>(rolloutPath(arg(args), '/targets'), { ...query, limit });
+    const page = flag(values, 'all')
+      ? { items: await allPages((cursor) => ok(api.rest.GET('/api/v1/rollouts/{id}/targets', { params: { path, query: { state, limit: 500, cursor } } }))), nextCursor: null }
+      : await ok(api.rest.GET('/api/v1/rollouts/{id}/targets', { params: { path, query: { state, limit } } }));
     if (out.json) return out.data(page);
     if (page.items.length === 0) return out.note('no merchants');
-    const error = (t: Target): string => [t.lastErrorCode, t.lastError].filter(Boolean).join(': ');
+    const error = (t: RolloutTarget): string => [t.lastErrorCode, t.lastError].filter(Boolean).join(': ');
     const rows = page.items.map((t) => [t.appId, String(t.wave), t.state, String(t.attempts), time(t.updatedAt), error(t)]);
     for (const line of table(['APP', 'WAVE', 'STATE', 'ATTEMPTS', 'UPDATED', 'LAST ERROR'], rows)) out.line(line);
     if (page.nextCursor) out.note('(more merchants: --all)');
@@ -85,7 +83,7 @@ const watch: Command = {
   run: ({ args, api, out }) => watchRollout(api, out, arg(args)),
 };
 
-function lifecycle(name: string, summary: string): Command {
+function lifecycle(name: 'pause' | 'resume' | 'abort' | 'rollback' | 'release', summary: string): Command {
   return {
     group: 'rollout',
     name,
@@ -93,7 +91,8 @@ function lifecycle(name: string, summary: string): Command {
     usage: '<id>',
     args: ['id'],
     async run({ args, api, out }) {
-      const answer = await api.post<RolloutWithProgress>(rolloutPath(arg(args), `/${name}`));
+      // An empty JSON body: the command takes none, and `{}` is what an empty one looks like.
+      const answer = await ok(api.rest.POST(`/api/v1/rollouts/{id}/${name}`, { params: { path: { id: arg(args) } }, body: {} }));
       if (out.json) return out.data(answer);
       out.line(header(answer));
       out.line(`  merchants ${answer.progress.total}: ${countsText(answer.progress.byState)}`);

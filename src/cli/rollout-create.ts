@@ -2,12 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, flag, intOption, listOption, type OptionValues, requiredString, stringOption } from './command.ts';
 import { UsageError } from './errors.ts';
+import type { NewRollout, RolloutTargets, Wave } from '../../web/src/api/shapes.ts';
+import { ok } from './api-client.ts';
 import { frame } from './progress-view.ts';
-import type { RolloutWithProgress } from './rollout-types.ts';
 import { watchRollout } from './watch.ts';
-
-type Wave = { count: number } | { percent: number };
-type Targets = { all: true } | { appIds: string[] } | { q: string };
 
 /** `1,10%,rest`: whole numbers are counts, `N%` shares of the targets, `rest` (last only) what is left. */
 export function parseWaves(text: string): Wave[] {
@@ -60,7 +58,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function targetsOf(values: OptionValues): Promise<Targets> {
+export async function targetsOf(values: OptionValues): Promise<RolloutTargets> {
   const appIds = [...listOption(values, 'app')];
   const file = stringOption(values, 'app-file');
   if (file !== undefined) appIds.push(...(await readAppFile(file)));
@@ -110,7 +108,7 @@ export const createCommand: Command = {
   async run({ values, api, out }) {
     const templateId = intOption(values, 'template', { min: 0, max: Number.MAX_SAFE_INTEGER });
     if (templateId === undefined) throw new UsageError('--template <id> is required');
-    const body = {
+    const body: NewRollout = {
       templateId,
       userVersion: requiredString(values, 'version', '<userVersion>'),
       userDesc: stringOption(values, 'desc') ?? '',
@@ -120,7 +118,7 @@ export const createCommand: Command = {
       ...(values['max-failure-rate'] === undefined ? {} : { maxFailureRate: failureRate(values) }),
       ...(values.concurrency === undefined ? {} : { concurrency: intOption(values, 'concurrency', { min: 1, max: 1000 }) }),
     };
-    const created = await api.post<RolloutWithProgress>('/api/v1/rollouts', body);
+    const created = await ok(api.rest.POST('/api/v1/rollouts', { body }));
     if (flag(values, 'watch')) {
       if (!out.json) out.line(`created rollout ${created.rollout.id} (${created.progress.total} merchants)`);
       return watchRollout(api, out, created.rollout.id);

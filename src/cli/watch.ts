@@ -9,8 +9,9 @@ import type { ApiClient } from './api-client.ts';
 import { ApiError, EXIT, UnreachableError } from './errors.ts';
 import type { Output } from './output.ts';
 import { frame, progressLine, summary } from './progress-view.ts';
-import { failures, type RolloutWithProgress } from './rollout-types.ts';
-import { readEvents } from './sse.ts';
+import type { RolloutEnd, RolloutWithProgress } from '../../web/src/api/shapes.ts';
+import { readEvents } from '../../web/src/api/sse.ts';
+import { failures } from './rollout-types.ts';
 
 const RECONNECT_DELAY_MS = 1000;
 
@@ -98,7 +99,8 @@ export async function watchRollout(api: ApiClient, out: Output, id: string): Pro
             last = parse<RolloutWithProgress>(message.data, 'progress');
             view.progress(last);
           } else if (message.event === 'end') {
-            endStatus = parse<{ status?: string }>(message.data, 'end').status ?? last?.rollout.status ?? 'unknown';
+            // An `end` without a status (not this server's) falls back to the last snapshot's.
+            endStatus = parse<Partial<RolloutEnd>>(message.data, 'end').status ?? last?.rollout.status ?? 'unknown';
             view.end(endStatus);
             break;
           }

@@ -331,7 +331,7 @@ describe('ks-isv CLI', { concurrency: 4 }, () => {
       'wave 1 [██████░░░░] 6/10 released 5 · rejected 1 · failed 0',
       'wave 2 [░░░░░░░░░░] 0/3 released 0 · rejected 0 · failed 0',
     ]);
-    assert.deepEqual(diffRows([{ appId: 'a', server: { udp: { add: ['udp://x.example.com'], remove: [] } }, webview: null }, { appId: 'b', inSync: true }]), [
+    assert.deepEqual(diffRows([{ appId: 'a', inSync: false, server: { udp: { add: ['udp://x.example.com'], remove: [] } }, webview: null, error: null }, { appId: 'b', inSync: true, error: null }]), [
       ['a', '+', 'udp', 'udp://x.example.com'],
       ['b', '=', '', '(in sync)'],
     ]);

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RolloutStatus, RolloutWithProgress } from '../../web/src/api/shapes.ts';
 
 export const KEY = 'ksk_test_S3CRET_do_not_print_0123456789';
 export const NEW_KEY = 'ksk_new_4f9c1e0b7a2d5e8f';
@@ -26,13 +27,15 @@ export interface FakeApi {
 
 const zero = { pending: 0, uploaded: 0, auditing: 0, audit_passed: 0, released: 0, rejected: 0, failed: 0, skipped: 0, rolled_back: 0 };
 
-export function snapshot(id: string, status: string, waves: { size: number; counts: Partial<typeof zero> }[], currentWave = 1) {
+/** A rollout as the API answers it (typed by the generated schema, so the fake cannot drift from the server). */
+export function snapshot(id: string, status: RolloutStatus, waves: { size: number; counts: Partial<typeof zero> }[], currentWave = 1): RolloutWithProgress {
   const byWave = waves.map((wave, index) => ({ wave: index + 1, size: wave.size, byState: { ...zero, ...wave.counts } }));
   const byState = { ...zero };
   for (const wave of byWave) for (const [state, n] of Object.entries(wave.byState)) byState[state as keyof typeof zero] += n;
   return {
     rollout: {
-      id, templateId: 3, userVersion: '1.4.0', userDesc: 'menu', status, autoRelease: true, maxFailureRate: 0.2, concurrency: 10,
+      id, origin: 'operator', promoteTo: null, kind: 'template', templateId: 3, userVersion: '1.4.0', userDesc: 'menu', domains: null, status,
+      autoRelease: true, maxFailureRate: 0.2, failuresAcknowledged: 0, concurrency: 10,
       waves: byWave.map(({ wave, size }) => ({ wave, size })), currentWave, pauseReason: status === 'paused' ? 'by hand' : null,
       createdBy: 'key_op', createdAt: 1_764_000_000_000, updatedAt: 1_764_000_000_000, finishedAt: null,
     },
