@@ -3,6 +3,7 @@
  * An ext document is a JSON object; a template's defaults and each merchant's overrides are versioned
  * separately (version 0: never written), and every write is kept in the history.
  */
+import type { AppConfigLayer } from './app-config.ts';
 import type { Page } from './model.ts';
 
 /** A JSON object, as ext documents are. */
@@ -21,7 +22,10 @@ export interface TemplateRecord {
 
 /** A stored document with its version (0 and `updatedAt` null: never written). */
 export interface VersionedExt {
+  /** The custom config (the ext.json's `ext`). */
   document: ExtDocument;
+  /** The app config beside it ({} when none). */
+  appConfig: AppConfigLayer;
   version: number;
   updatedAt: number | null;
   /** The API key id of the last writer (null: the system or never written). */
@@ -35,6 +39,7 @@ export interface ExtHistoryEntry {
   appId: string | null;
   version: number;
   document: ExtDocument;
+  appConfig: AppConfigLayer;
   actorKeyId: string | null;
   at: number;
 }
@@ -44,6 +49,8 @@ export interface ExtWrite {
   /** null: the template's defaults. */
   appId: string | null;
   document: ExtDocument;
+  /** The app config beside it; absent: none. */
+  appConfig?: AppConfigLayer;
   /** The version the writer read; the write happens only if it is still the current one. */
   baseVersion: number;
   actorKeyId: string | null;

@@ -38,7 +38,7 @@ export async function planOnboarding(service: OnboardingService, options: Onboar
       }
     }
     if (channel.domainPolicy) steps.push({ step: 'domains', domainPolicy: channel.domainPolicy });
-    const ext = await options.extFor(appId, channel.templateId, channel.extDefaults);
+    const { ext } = await options.extFor(appId, channel.templateId, channel.extDefaults);
     steps.push({ step: 'upload', templateId: channel.templateId, userVersion: channel.userVersion, userDesc: channel.userDesc, ext });
     steps.push({ step: 'audit' });
     steps.push({ step: 'release', automatic: policy.autoRelease ?? channel.autoRelease });

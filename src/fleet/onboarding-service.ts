@@ -18,6 +18,7 @@ import { onPlatform } from './platform-errors.ts';
 import type { AuditLogRepository, MerchantRepository } from './ports.ts';
 import type { Rollout, RolloutTarget, TargetState } from './rollout-model.ts';
 import type { RolloutRepository } from './rollout-ports.ts';
+import type { ExtFor } from './rollout-steps.ts';
 import { newRolloutId, type OneMerchantRolloutInput } from './one-merchant-rollout.ts';
 
 /** What onboarding needs from the rollout engine. */
@@ -37,7 +38,7 @@ export interface OnboardingServiceOptions {
   platform: Pick<PlatformPort, 'getVersions'>;
   auditLog: AuditLogRepository;
   /** The ext an upload would send (for the dry run). */
-  extFor: (appId: string, templateId: number, layer: Record<string, unknown> | null) => Promise<Record<string, unknown>>;
+  extFor: ExtFor;
   logger: Logger;
   /** KS_ONBOARDING=off: nothing starts, whatever is stored. */
   forcedOff?: boolean;

@@ -12,7 +12,7 @@ import { translatePlatformError } from './platform-errors.ts';
 import { RateLimiter, type CallPriority } from './rate-limiter.ts';
 import { TERMINAL_STATES, type Rollout, type RolloutProgress, type RolloutTarget, type TargetCount, type TargetState } from './rollout-model.ts';
 import type { RolloutRepository, TargetUpdate } from './rollout-ports.ts';
-import { advanceDomainTarget, advanceTarget, retryOrFail, rollBackTarget, type StepContext } from './rollout-steps.ts';
+import { advanceDomainTarget, advanceTarget, retryOrFail, rollBackTarget, type ExtFor, type StepContext } from './rollout-steps.ts';
 
 /** Told after a target's step stored a new state (onboarding's timeline). */
 export type TargetMoved = (rollout: Rollout, appId: string, state: TargetState, at: number) => void;
@@ -36,7 +36,7 @@ export type StepFinished = (step: RolloutStepName, outcome: RolloutStepOutcome, 
 export interface RolloutSchedulerOptions {
   rollouts: RolloutRepository;
   platform: PlatformPort;
-  extFor: (appId: string, templateId: number, layer: Record<string, unknown> | null) => Promise<Record<string, unknown>>;
+  extFor: ExtFor;
   logger: Logger;
   /** Platform calls per second from this instance (default 20). */
   rateLimitPerSec?: number;

@@ -9,15 +9,20 @@ import { errorCodeOf } from './audit-trail.ts';
 import { FleetError } from './errors.ts';
 import { diffDomains, namesServer, namesWebview, serverDrifts, serverSetLists, webviewDrifts, type CurrentDomains, type DomainDiff } from './domain-policy.ts';
 import { translatePlatformError } from './platform-errors.ts';
-import type { PlatformPort, Versions } from './platform-port.ts';
+import type { MerchantExt, PlatformPort, Versions } from './platform-port.ts';
 import type { CallPriority } from './rate-limiter.ts';
 import type { DomainPolicySpec, DomainRollout, RolloutTarget, TargetState, TemplateRollout } from './rollout-model.ts';
 import type { TargetUpdate } from './rollout-ports.ts';
 
+/**
+ * What an upload to `appId` carries: its custom config (template defaults ← `layer`, a channel's ← the
+ * merchant's overrides) and its app config; the platform port makes the ext.json of them.
+ */
+export type ExtFor = (appId: string, templateId: number, layer: Record<string, unknown> | null) => Promise<MerchantExt>;
+
 export interface StepContext {
   platform: PlatformPort;
-  /** The merged ext config the upload sends: template defaults ← `layer` (a channel's) ← the merchant's overrides. */
-  extFor(appId: string, templateId: number, layer: Record<string, unknown> | null): Promise<Record<string, unknown>>;
+  extFor: ExtFor;
   /**
    * Waits for the platform rate limit before each call; `priority` (default `step`) says which waiting
    * calls go first: releases and rollbacks (`finish`), then submissions and reads, then uploads (`start`).
@@ -71,9 +76,9 @@ export async function advanceTarget(ctx: StepContext, rollout: TemplateRollout, 
     switch (state) {
       case 'pending':
         if (seen === undefined) {
-          const ext = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
+          const merchantExt = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
           await ctx.beforeCall('start');
-          await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, ext });
+          await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, ...merchantExt });
           current = await versions();
         }
         state = seen ?? 'uploaded';
@@ -125,9 +130,9 @@ async function firstAttempt(ctx: StepContext, rollout: TemplateRollout, target: 
   const appId = target.appId;
   switch (target.state) {
     case 'pending': {
-      const ext = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
+      const merchantExt = await ctx.extFor(appId, rollout.templateId, rollout.extDefaults);
       await ctx.beforeCall('start');
-      await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, ext });
+      await platform.uploadCode(appId, { templateId: rollout.templateId, userVersion: rollout.userVersion, userDesc: rollout.userDesc, ...merchantExt });
       return submitFirst(ctx, rollout, appId);
     }
     case 'uploaded':

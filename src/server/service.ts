@@ -15,6 +15,7 @@ import { PushService } from '../fleet/push-service.ts';
 import { RateLimiter, throttledPort } from '../fleet/rate-limiter.ts';
 import type { AuditWake } from '../fleet/rollout-ports.ts';
 import { RolloutService } from '../fleet/rollout-service.ts';
+import type { ExtFor } from '../fleet/rollout-steps.ts';
 import { TemplateService } from '../fleet/template-service.ts';
 import { ENDPOINTS, KuaishouClient, KuaishouPlatform, redact, TokenManager, type FetchLike } from '../kuaishou/index.ts';
 import { loadSecretKey, openStore, type SqlStore } from '../store/index.ts';
@@ -117,7 +118,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
   const ext = new ExtService({ ext: store.ext, merchants: store.merchants, auditLog: store.auditLog, templates });
   const registeredDomains = { server: kuaishou.serverDomains, webview: kuaishou.webviewDomains };
   // What an upload sends: the template's defaults ← a layer (a channel's ext defaults, for onboarding) ← the merchant's overrides.
-  const extFor = (appId: string, templateId: number, layer: Record<string, unknown> | null): Promise<Record<string, unknown>> => ext.effectiveExt(appId, templateId, layer);
+  const extFor: ExtFor = (appId, templateId, layer) => ext.effectiveUpload(appId, templateId, layer);
   const channels = new ChannelService({
     channels: store.channels,
     auditLog: store.auditLog,

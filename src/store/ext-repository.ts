@@ -5,6 +5,7 @@
  * of the same version on any dialect.
  */
 import type { Kysely } from 'kysely';
+import type { AppConfigLayer } from '../fleet/app-config.ts';
 import type { ExtHistoryEntry, ExtRepository, ExtWrite, VersionedExt } from '../fleet/ext-ports.ts';
 import type { Page } from '../fleet/model.ts';
 import { FleetError } from '../fleet/errors.ts';
@@ -14,7 +15,11 @@ import type { Transact } from './transact.ts';
 
 const DEFAULTS = '';
 
-const NEVER_WRITTEN: VersionedExt = { document: {}, version: 0, updatedAt: null, updatedBy: null };
+const NEVER_WRITTEN: VersionedExt = { document: {}, appConfig: {}, version: 0, updatedAt: null, updatedBy: null };
+
+/** The app config column: null (none, or written before app configs existed) reads as {}. */
+const appConfigOf = (json: string | null): AppConfigLayer => (json === null ? {} : (parseJsonObject(json)));
+const appConfigJson = (appConfig: AppConfigLayer): string | null => (Object.keys(appConfig).length === 0 ? null : JSON.stringify(appConfig));
 
 /** A failed insert because the key exists (SQLite and PostgreSQL word it differently). */
 function isDuplicateKey(error: unknown): boolean {
@@ -31,28 +36,30 @@ export class SqlExtRepository implements ExtRepository {
   async get(templateId: number, appId: string | null): Promise<VersionedExt> {
     const row =
       appId === null
-        ? await this.db.selectFrom('template_ext').select(['ext_json as json', 'version', 'updated_at', 'updated_by']).where('template_id', '=', templateId).executeTakeFirst()
+        ? await this.db.selectFrom('template_ext').select(['ext_json as json', 'app_config_json', 'version', 'updated_at', 'updated_by']).where('template_id', '=', templateId).executeTakeFirst()
         : await this.db
             .selectFrom('merchant_ext')
-            .select(['overrides_json as json', 'version', 'updated_at', 'updated_by'])
+            .select(['overrides_json as json', 'app_config_json', 'version', 'updated_at', 'updated_by'])
             .where('app_id', '=', appId)
             .where('template_id', '=', templateId)
             .executeTakeFirst();
     if (!row) return NEVER_WRITTEN;
-    return { document: parseJsonObject(row.json), version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
+    return { document: parseJsonObject(row.json), appConfig: appConfigOf(row.app_config_json), version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by };
   }
 
   async save(write: ExtWrite): Promise<VersionedExt | undefined> {
     const json = JSON.stringify(write.document);
+    const appConfig = write.appConfig ?? {};
+    const app = appConfigJson(appConfig);
     const version = write.baseVersion + 1;
-    const stored: VersionedExt = { document: write.document, version, updatedAt: write.at, updatedBy: write.actorKeyId };
+    const stored: VersionedExt = { document: write.document, appConfig, version, updatedAt: write.at, updatedBy: write.actorKeyId };
     try {
       return await this.transact(async (db) => {
-        const written = write.baseVersion === 0 ? await this.insertFirst(db, write, json) : await this.updateNext(db, write, json);
+        const written = write.baseVersion === 0 ? await this.insertFirst(db, write, json, app) : await this.updateNext(db, write, json, app);
         if (!written) return undefined;
         await db
           .insertInto('ext_history')
-          .values({ template_id: write.templateId, app_id: write.appId ?? DEFAULTS, version, document_json: json, actor_key_id: write.actorKeyId, at: write.at })
+          .values({ template_id: write.templateId, app_id: write.appId ?? DEFAULTS, version, document_json: json, app_config_json: app, actor_key_id: write.actorKeyId, at: write.at })
           .execute();
         return stored;
       });
@@ -81,6 +88,7 @@ export class SqlExtRepository implements ExtRepository {
         appId: row.app_id === DEFAULTS ? null : row.app_id,
         version: row.version,
         document: parseJsonObject(row.document_json),
+        appConfig: appConfigOf(row.app_config_json),
         actorKeyId: row.actor_key_id,
         at: row.at,
       }),
@@ -88,8 +96,8 @@ export class SqlExtRepository implements ExtRepository {
     );
   }
 
-  private async insertFirst(db: Kysely<Schema>, write: ExtWrite, json: string): Promise<boolean> {
-    const meta = { version: 1, updated_at: write.at, updated_by: write.actorKeyId };
+  private async insertFirst(db: Kysely<Schema>, write: ExtWrite, json: string, app: string | null): Promise<boolean> {
+    const meta = { app_config_json: app, version: 1, updated_at: write.at, updated_by: write.actorKeyId };
     if (write.appId === null) {
       const existing = await db.selectFrom('template_ext').select('version').where('template_id', '=', write.templateId).executeTakeFirst();
       if (existing) return false;
@@ -102,8 +110,8 @@ export class SqlExtRepository implements ExtRepository {
     return true;
   }
 
-  private async updateNext(db: Kysely<Schema>, write: ExtWrite, json: string): Promise<boolean> {
-    const meta = { version: write.baseVersion + 1, updated_at: write.at, updated_by: write.actorKeyId };
+  private async updateNext(db: Kysely<Schema>, write: ExtWrite, json: string, app: string | null): Promise<boolean> {
+    const meta = { app_config_json: app, version: write.baseVersion + 1, updated_at: write.at, updated_by: write.actorKeyId };
     const result =
       write.appId === null
         ? await db

@@ -145,6 +145,8 @@ export interface TemplatesTable {
 export interface TemplateExtTable {
   template_id: number;
   ext_json: string;
+  /** The app config beside it (JSON text; null: none). */
+  app_config_json: string | null;
   version: number;
   updated_at: number;
   updated_by: string | null;
@@ -154,6 +156,8 @@ export interface MerchantExtTable {
   app_id: string;
   template_id: number;
   overrides_json: string;
+  /** The app config beside it (JSON text; null: none). */
+  app_config_json: string | null;
   version: number;
   updated_at: number;
   updated_by: string | null;
@@ -165,6 +169,8 @@ export interface ExtHistoryTable {
   app_id: string;
   version: number;
   document_json: string;
+  /** The app config beside it (JSON text; null: none). */
+  app_config_json: string | null;
   actor_key_id: string | null;
   at: number;
 }

@@ -56,7 +56,7 @@ describe('onboarding decisions', () => {
         },
       },
       auditLog: store.auditLog,
-      extFor: (_appId, _templateId, layer) => Promise.resolve({ ...layer }),
+      extFor: (_appId, _templateId, layer) => Promise.resolve({ ext: { ...layer } }),
       logger: SILENT,
       forcedOff,
       now: () => now,

@@ -86,7 +86,7 @@ for (const dialect of dialectTargets()) {
         },
       });
       const service = new RolloutService({
-        rollouts: repository, merchants: store.merchants, auditLog: store.auditLog, platform, extFor: () => Promise.resolve({}), logger: silentLogger,
+        rollouts: repository, merchants: store.merchants, auditLog: store.auditLog, platform, extFor: () => Promise.resolve({ ext: {} }), logger: silentLogger,
         rateLimitPerSec: 0, tickMs: 3_600_000,
       });
       service.start();
@@ -130,7 +130,7 @@ for (const dialect of dialectTargets()) {
         },
       });
       const service = new RolloutService({
-        rollouts: repository, merchants: store.merchants, auditLog: store.auditLog, platform, extFor: () => Promise.resolve({}), logger: silentLogger,
+        rollouts: repository, merchants: store.merchants, auditLog: store.auditLog, platform, extFor: () => Promise.resolve({ ext: {} }), logger: silentLogger,
         rateLimitPerSec: 0, leaseMs: 10_000, now: () => at,
       });
       await service.tick();
@@ -167,7 +167,7 @@ for (const dialect of dialectTargets()) {
         },
       });
       const service = new RolloutService({
-        rollouts: own.rollouts, merchants: own.merchants, auditLog: own.auditLog, platform, extFor: () => Promise.resolve({}), logger: silentLogger,
+        rollouts: own.rollouts, merchants: own.merchants, auditLog: own.auditLog, platform, extFor: () => Promise.resolve({ ext: {} }), logger: silentLogger,
         rateLimitPerSec: 0, maxInFlight: 3, tickMs: 50,
       });
       service.start();

@@ -47,7 +47,7 @@ for (const dialect of dialectTargets()) {
     });
 
     function serviceOver(rollouts: RolloutRepository): RolloutService {
-      return new RolloutService({ rollouts, merchants: store.merchants, auditLog: store.auditLog, platform: noPlatform, extFor: () => Promise.resolve({}), logger: silentLogger });
+      return new RolloutService({ rollouts, merchants: store.merchants, auditLog: store.auditLog, platform: noPlatform, extFor: () => Promise.resolve({ ext: {} }), logger: silentLogger });
     }
 
     test('an abort that lands while the failure brake decides wins: the rollout stays aborted, not paused', async () => {

@@ -68,7 +68,7 @@ for (const dialect of dialectTargets()) {
 
     const serviceWith = (onStepFinished: (step: RolloutStepName, outcome: RolloutStepOutcome, ms: number) => void, options: { rollouts?: RolloutRepository; logger?: Logger } = {}): RolloutService =>
       new RolloutService({
-        rollouts: options.rollouts ?? store.rollouts, merchants: store.merchants, auditLog: store.auditLog, platform: platform(), extFor: () => Promise.resolve({}),
+        rollouts: options.rollouts ?? store.rollouts, merchants: store.merchants, auditLog: store.auditLog, platform: platform(), extFor: () => Promise.resolve({ ext: {} }),
         logger: options.logger ?? silentLogger, rateLimitPerSec: 0, tickMs: 3_600_000, auditPollMs: 60_000, onStepFinished,
       });
 

@@ -20,6 +20,7 @@ interface TemplateItem {
 interface TemplateExt {
   templateId: number;
   ext: Record<string, unknown>;
+  appConfig: Record<string, unknown>;
   version: number;
   updatedAt: number | null;
   updatedBy: string | null;
@@ -30,6 +31,9 @@ interface MerchantExt {
   defaults: Record<string, unknown>;
   overrides: Record<string, unknown>;
   effective: Record<string, unknown>;
+  appConfigDefaults: Record<string, unknown>;
+  appConfigOverrides: Record<string, unknown>;
+  effectiveAppConfig: Record<string, unknown>;
   version: number;
   updatedAt: number | null;
   updatedBy: string | null;
@@ -98,14 +102,26 @@ for (const dialect of dialectTargets()) {
     test('without a templateId a merchant’s ext is the newest synced template’s', async () => {
       const newest = (await stack.api<{ items: TemplateItem[] }>('GET', '/api/v1/templates')).json.items.reduce((a, b) => (b.createdAt > a.createdAt || (b.createdAt === a.createdAt && b.templateId > a.templateId) ? b : a));
       const view = await merchantExt(A);
-      assert.deepEqual(view, { appId: A, templateId: newest.templateId, defaults: {}, overrides: {}, effective: {}, version: 0, updatedAt: null, updatedBy: null });
+      assert.deepEqual(view, {
+        appId: A,
+        templateId: newest.templateId,
+        defaults: {},
+        overrides: {},
+        effective: {},
+        appConfigDefaults: {},
+        appConfigOverrides: {},
+        effectiveAppConfig: {},
+        version: 0,
+        updatedAt: null,
+        updatedBy: null,
+      });
     });
 
     test('defaults and overrides round trip; the effective document is their deep merge', async () => {
       const defaults = { shopName: '默认小店', theme: { color: 'red', font: { size: 12, family: 'sans' } }, tabs: ['home', 'menu', 'me'], coupons: true };
       const put = await putDefaults(1, defaults, 0);
       assert.equal(put.status, 200, JSON.stringify(put.json));
-      assert.deepEqual({ ...put.json, updatedAt: null }, { templateId: 1, ext: defaults, version: 1, updatedAt: null, updatedBy: operator });
+      assert.deepEqual({ ...put.json, updatedAt: null }, { templateId: 1, ext: defaults, appConfig: {}, version: 1, updatedAt: null, updatedBy: operator });
       assert.equal(typeof put.json.updatedAt, 'number');
       assert.deepEqual((await stack.api<TemplateExt>('GET', '/api/v1/templates/1/ext', { key: stack.keys.viewer })).json, put.json);
 
@@ -126,7 +142,7 @@ for (const dialect of dialectTargets()) {
       assert.deepEqual((await merchantExt(B, 1)).effective, v2.json.ext, 'no overrides: the defaults');
 
       const log = await auditLog(stack, `appId=${A}`);
-      assert.deepEqual([log[0]?.action, log[0]?.result, log[0]?.summary], ['merchant.ext.update', 'ok', { templateId: 1, baseVersion: 0 }]);
+      assert.deepEqual([log[0]?.action, log[0]?.result, log[0]?.summary], ['merchant.ext.update', 'ok', { templateId: 1, baseVersion: 0, parts: ['ext'] }]);
     });
 
     test('bad documents are refused with a clear code, and nothing stored changes', async () => {
@@ -237,6 +253,71 @@ for (const dialect of dialectTargets()) {
         assert.deepEqual(JSON.parse(version?.ext_json ?? 'null'), extJsonOf(appId, expected.get(appId)), `${appId} got its effective ext, addressed to it`);
       }
       assert.notDeepEqual(expected.get(A), expected.get(C), 'the merchants’ documents differ');
+    });
+
+    test('app config: a theme and tabs set once, one tab renamed for one merchant; the preview is what a rollout sends', async () => {
+      const tabs = [
+        { pagePath: 'pages/index/index', text: '首页' },
+        { pagePath: 'pages/groupon/index', text: '团购' },
+      ];
+      const template = await stack.api<TemplateExt>('PUT', '/api/v1/templates/2/ext', {
+        key: stack.keys.operator,
+        body: { ext: { theme: 'red' }, appConfig: { window: { navigationBarBackgroundColor: '#ff5000' }, tabBar: { color: '#999999', list: tabs } }, baseVersion: 0 },
+      });
+      assert.equal(template.status, 200, JSON.stringify(template.json));
+      // The app config alone: the custom config is kept.
+      const overrides = await stack.api<MerchantExt>('PUT', `/api/v1/merchants/${C}/ext`, {
+        key: stack.keys.operator,
+        body: { templateId: 2, appConfig: { tabBar: { list: [{ pagePath: 'pages/groupon/index', text: '拼团' }] } }, baseVersion: 0 },
+      });
+      assert.equal(overrides.status, 200, JSON.stringify(overrides.json));
+      assert.deepEqual(overrides.json.overrides, {});
+      const withExt = await stack.api<MerchantExt>('PUT', `/api/v1/merchants/${C}/ext`, { key: stack.keys.operator, body: { templateId: 2, overrides: { shopName: '江南' }, baseVersion: 1 } });
+      assert.deepEqual([withExt.json.version, withExt.json.appConfigOverrides], [2, { tabBar: { list: [{ pagePath: 'pages/groupon/index', text: '拼团' }] } }], 'the custom config alone: the app config is kept');
+
+      const expected = (appId: string, groupon: string, ext: Record<string, unknown>) => ({
+        extEnable: true,
+        extAppId: appId,
+        ext,
+        window: { navigationBarBackgroundColor: '#ff5000' },
+        tabBar: { color: '#999999', list: [tabs[0], { pagePath: 'pages/groupon/index', text: groupon }] },
+      });
+      const preview = await stack.api<{ appId: string; templateId: number; extJson: unknown }>('GET', `/api/v1/merchants/${C}/ext/preview?templateId=2`, { key: stack.keys.viewer });
+      assert.equal(preview.status, 200, JSON.stringify(preview.json));
+      assert.deepEqual(preview.json, { appId: C, templateId: 2, extJson: expected(C, '拼团', { theme: 'red', shopName: '江南' }) });
+
+      const created = await stack.api<RolloutAnswer>('POST', '/api/v1/rollouts', {
+        key: stack.keys.operator,
+        body: { templateId: 2, userVersion: '6.0.0', userDesc: 'app config', targets: { appIds: [C, D] }, concurrency: 2 },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      await waitFor(async () => ((await stack.api<RolloutAnswer>('GET', `/api/v1/rollouts/${created.json.rollout.id}`)).json.rollout.status === 'completed' ? true : undefined), {
+        timeoutMs: 20_000,
+        what: 'the app-config rollout to complete',
+      });
+      const sent = async (appId: string) => JSON.parse((await sandboxApp(stack, appId)).versions.online?.ext_json ?? 'null') as unknown;
+      assert.deepEqual(await sent(C), preview.json.extJson, 'what the preview showed');
+      assert.deepEqual(await sent(D), expected(D, '团购', { ...(await merchantExt(D, 2)).effective }));
+    });
+
+    test('a bad app config → 400 naming the field, nothing stored', async () => {
+      const before = await merchantExt(D, 2);
+      const put = (appConfig: unknown) => stack.api('PUT', `/api/v1/merchants/${D}/ext`, { key: stack.keys.operator, body: { templateId: 2, appConfig, baseVersion: before.version } });
+      for (const [appConfig, code, field] of [
+        [{ theme: 'red' }, 'app_config_unknown_field', 'theme'],
+        [{ pages: ['pages/index/index', 'pages/index/index'] }, 'app_config_invalid', 'pages'],
+        [{ subPackages: [{ root: 'member', pages: [] }] }, 'app_config_invalid', 'subPackages[0].pages'],
+        [{ networkTimeout: { request: 0 } }, 'app_config_invalid', 'networkTimeout.request'],
+      ] as const) {
+        const error = assertError(await put(appConfig), 400, code, JSON.stringify(appConfig));
+        assert.equal(error.details.field, field);
+      }
+      // Shapes the schema itself refuses name the path.
+      assert.match(assertError(await put({ pages: 'pages/index/index' }), 400, 'invalid_request').message, /appConfig\/pages/);
+      assert.deepEqual(await merchantExt(D, 2), before);
+      // extPages for a page the merchant's pages leave out: refused when the document is put together.
+      assert.equal((await put({ pages: ['pages/index/index'], extPages: { 'pages/menu/index': { navigationBarTitleText: '菜单' } } })).status, 200, 'each level on its own is fine');
+      assertError(await stack.api('GET', `/api/v1/merchants/${D}/ext/preview?templateId=2`), 400, 'app_config_invalid');
     });
   });
 }

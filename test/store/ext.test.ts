@@ -37,10 +37,10 @@ for (const dialect of dialectTargets()) {
     });
 
     test('ext documents: version 0 until written, then a compare-and-set on the version, each version in the history', async () => {
-      assert.deepEqual(await store.ext.get(7, null), { document: {}, version: 0, updatedAt: null, updatedBy: null });
+      assert.deepEqual(await store.ext.get(7, null), { document: {}, appConfig: {}, version: 0, updatedAt: null, updatedBy: null });
       const defaults = { theme: { color: 'red' }, list: [1, 2], 名字: '店' };
       const first = await store.ext.save({ templateId: 7, appId: null, document: defaults, baseVersion: 0, actorKeyId: 'k1', at: T0 });
-      assert.deepEqual(first, { document: defaults, version: 1, updatedAt: T0, updatedBy: 'k1' });
+      assert.deepEqual(first, { document: defaults, appConfig: {}, version: 1, updatedAt: T0, updatedBy: 'k1' });
       assert.deepEqual(await store.ext.get(7, null), first);
       assert.equal(await store.ext.save({ templateId: 7, appId: null, document: {}, baseVersion: 0, actorKeyId: 'k2', at: T0 + 1 }), undefined, 'a second first write');
       assert.equal(await store.ext.save({ templateId: 7, appId: null, document: {}, baseVersion: 2, actorKeyId: 'k2', at: T0 + 1 }), undefined, 'a version from the future');
@@ -52,8 +52,8 @@ for (const dialect of dialectTargets()) {
       // A merchant's overrides are their own document, versioned separately, per template.
       const overrides = await store.ext.save({ templateId: 7, appId: 'ks1', document: { shopId: 's1' }, baseVersion: 0, actorKeyId: 'k1', at: T0 + 4 });
       assert.equal(overrides?.version, 1);
-      assert.deepEqual(await store.ext.get(8, 'ks1'), { document: {}, version: 0, updatedAt: null, updatedBy: null });
-      assert.deepEqual(await store.ext.get(7, 'ks2'), { document: {}, version: 0, updatedAt: null, updatedBy: null });
+      assert.deepEqual(await store.ext.get(8, 'ks1'), { document: {}, appConfig: {}, version: 0, updatedAt: null, updatedBy: null });
+      assert.deepEqual(await store.ext.get(7, 'ks2'), { document: {}, appConfig: {}, version: 0, updatedAt: null, updatedBy: null });
 
       const history = await store.ext.history({ templateId: 7, appId: null, limit: 10 });
       assert.deepEqual(history.items.map((h) => [h.version, h.document, h.actorKeyId, h.at, h.appId]), [
@@ -62,6 +62,18 @@ for (const dialect of dialectTargets()) {
       ]);
       assert.equal(history.nextCursor, null);
       assert.deepEqual((await store.ext.history({ templateId: 7, appId: 'ks1', limit: 10 })).items.map((h) => [h.appId, h.version]), [['ks1', 1]]);
+    });
+
+    test('an app config is stored beside its document and in the history; a version without one reads as {}', async () => {
+      const appConfig = { pages: ['pages/index/index'], window: { navigationBarTitleText: '店' }, networkTimeout: null };
+      const saved = await store.ext.save({ templateId: 12, appId: 'ks12', document: { shopId: 's' }, appConfig, baseVersion: 0, actorKeyId: null, at: T0 });
+      assert.deepEqual(saved?.appConfig, appConfig);
+      assert.deepEqual((await store.ext.get(12, 'ks12')).appConfig, appConfig);
+      // The next version drops it (stored as null, as every row written before app configs existed): read as {}.
+      await store.ext.save({ templateId: 12, appId: 'ks12', document: { shopId: 's' }, appConfig: {}, baseVersion: 1, actorKeyId: null, at: T0 + 1 });
+      assert.deepEqual((await store.ext.get(12, 'ks12')).appConfig, {});
+      assert.deepEqual((await store.ext.get(12, 'ks12')).document, { shopId: 's' });
+      assert.deepEqual((await store.ext.history({ templateId: 12, appId: 'ks12', limit: 10 })).items.map((h) => h.appConfig), [{}, appConfig]);
     });
 
     test('concurrent writes of the same version: exactly one wins', async () => {

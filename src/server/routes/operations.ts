@@ -78,8 +78,9 @@ export function operationRoutes(root: FastifyInstance, ctx: ServerContext): void
       }
     } else given = extJson;
     const { appId } = request.params;
-    const ext = given ?? (await ctx.ext.effectiveExt(appId, templateId));
-    await m.uploadCode(actorOf(request), appId, { templateId, userVersion, userDesc, ext });
+    // The app config is always the merchant's effective one.
+    const effective = await ctx.ext.effectiveUpload(appId, templateId);
+    await m.uploadCode(actorOf(request), appId, { templateId, userVersion, userDesc, ...effective, ...(given && { ext: given }) });
     return ok;
   });
 

@@ -9,11 +9,31 @@ const ExtObject = Type.Record(Type.String(), Type.Unknown(), { description: 'a J
 const BaseVersion = Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'the version this write edits (0: never written); a stale one → 409 ext_version_conflict' });
 const Cursor = Nullable(Type.String());
 
+const Loose = { additionalProperties: true } as const;
+const PageList = Type.Array(Type.String(), { description: 'page paths, a subset of the template\'s' });
+/**
+ * The app.json fields an upload's ext.json sets (Kuaishou: docs/saas/develop/devTool.html); in a write,
+ * `null` removes a field (or a key inside window / networkTimeout / extPages) inherited from the level above.
+ * The fleet names any unknown field and checks the rest (docs/templates-ext.md).
+ */
+const AppConfigObject = Type.Object(
+  {
+    pages: Type.Optional(Nullable(PageList)),
+    extPages: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(Type.Record(Type.String(), Type.Unknown())), { description: 'page path → page.json overrides' }))),
+    subPackages: Type.Optional(Nullable(Type.Array(Type.Object({ root: Type.String(), pages: PageList }, Loose), { description: 'replaces the template\'s whole' }))),
+    window: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+    tabBar: Type.Optional(Nullable(Type.Object({ list: Type.Optional(Type.Array(Type.Object({ pagePath: Type.String(), text: Type.Optional(Type.String()) }, Loose))) }, Loose))),
+    networkTimeout: Type.Optional(Nullable(Type.Record(Type.String(), Nullable(Type.Integer())))),
+  },
+  { ...Loose, description: 'app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout)' },
+);
+
 const TemplateList = Type.Object({ items: Type.Array(Type.Ref('Template')) });
 
 const TemplateExt = Type.Object({
   templateId: Type.Integer(),
   ext: ExtObject,
+  appConfig: AppConfigObject,
   version: Type.Integer(),
   updatedAt: Nullable(Type.Number()),
   updatedBy: Nullable(Type.String()),
@@ -25,9 +45,21 @@ const MerchantExt = Type.Object({
   defaults: ExtObject,
   overrides: ExtObject,
   effective: ExtObject,
+  appConfigDefaults: AppConfigObject,
+  appConfigOverrides: AppConfigObject,
+  effectiveAppConfig: AppConfigObject,
   version: Type.Integer(),
   updatedAt: Nullable(Type.Number()),
   updatedBy: Nullable(Type.String()),
+});
+
+const ExtPreview = Type.Object({
+  appId: Type.String(),
+  templateId: Type.Integer(),
+  extJson: Type.Object(
+    { extEnable: Type.Literal(true), extAppId: Type.String(), ext: ExtObject },
+    { ...Loose, description: 'the whole ext.json an upload sends now: extEnable, extAppId (this merchant), ext (the effective custom config) and the effective app config' },
+  ),
 });
 
 const ExtHistory = Type.Object({
@@ -37,6 +69,7 @@ const ExtHistory = Type.Object({
       appId: Nullable(Type.String()),
       version: Type.Integer(),
       document: ExtObject,
+      appConfig: AppConfigObject,
       actorKeyId: Nullable(Type.String()),
       at: Type.Number(),
     }),
@@ -69,12 +102,12 @@ export function templateRoutes(root: FastifyInstance, ctx: ServerContext): void 
     config: { access: 'operator' },
     schema: {
       tags,
-      summary: "Replaces a template's ext defaults",
+      summary: "Replaces a template's ext defaults: its custom config, its app config, or both (a part left out is kept)",
       params: TemplateParams,
-      body: Type.Object({ ext: ExtObject, baseVersion: BaseVersion }, { additionalProperties: false }),
+      body: Type.Object({ ext: Type.Optional(ExtObject), appConfig: Type.Optional(AppConfigObject), baseVersion: BaseVersion }, { additionalProperties: false }),
       response: { 200: TemplateExt, ...errorResponses },
     },
-  }, (request) => ctx.ext.putTemplateDefaults(actorOf(request), request.params.templateId, request.body.ext, request.body.baseVersion));
+  }, (request) => ctx.ext.putTemplateDefaults(actorOf(request), request.params.templateId, request.body));
 
   app.get('/api/v1/merchants/:appId/ext', {
     config: { access: 'viewer' },
@@ -91,15 +124,29 @@ export function templateRoutes(root: FastifyInstance, ctx: ServerContext): void 
     config: { access: 'operator' },
     schema: {
       tags,
-      summary: "Replaces a merchant's ext overrides for a template (null removes a default key)",
+      summary: "Replaces a merchant's ext overrides for a template: custom config, app config, or both (null removes a default key)",
       params: AppIdParams,
-      body: Type.Object({ templateId: TemplateId, overrides: ExtObject, baseVersion: BaseVersion }, { additionalProperties: false }),
+      body: Type.Object(
+        { templateId: TemplateId, overrides: Type.Optional(ExtObject), appConfig: Type.Optional(AppConfigObject), baseVersion: BaseVersion },
+        { additionalProperties: false },
+      ),
       response: { 200: MerchantExt, ...errorResponses },
     },
   }, (request) => {
-    const { templateId, overrides, baseVersion } = request.body;
-    return ctx.ext.putMerchantExt(actorOf(request), request.params.appId, templateId, overrides, baseVersion);
+    const { templateId, overrides, appConfig, baseVersion } = request.body;
+    return ctx.ext.putMerchantExt(actorOf(request), request.params.appId, templateId, { ext: overrides, appConfig, baseVersion });
   });
+
+  app.get('/api/v1/merchants/:appId/ext/preview', {
+    config: { access: 'viewer' },
+    schema: {
+      tags,
+      summary: 'The ext.json an upload of the template to this merchant would send now (nothing is called)',
+      params: AppIdParams,
+      querystring: Type.Object({ templateId: Type.Optional(TemplateId) }),
+      response: { 200: ExtPreview, ...errorResponses },
+    },
+  }, (request) => ctx.ext.preview(request.params.appId, request.query.templateId));
 
   app.get('/api/v1/merchants/:appId/ext/history', {
     config: { access: 'viewer' },

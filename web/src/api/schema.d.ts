@@ -4662,6 +4662,40 @@ export interface paths {
                             ext: {
                                 [key: string]: unknown;
                             };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            appConfig: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
                             version: number;
                             updatedAt: number | null;
                             updatedBy: string | null;
@@ -4742,7 +4776,7 @@ export interface paths {
                 };
             };
         };
-        /** Replaces a template's ext defaults */
+        /** Replaces a template's ext defaults: its custom config, its app config, or both (a part left out is kept) */
         put: {
             parameters: {
                 query?: never;
@@ -4756,7 +4790,41 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description a JSON object (at most 32 KiB serialized, 10 levels deep) */
-                        ext: {
+                        ext?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                        appConfig?: {
+                            pages?: string[] | null;
+                            extPages?: {
+                                [key: string]: {
+                                    [key: string]: unknown;
+                                } | null;
+                            } | null;
+                            subPackages?: ({
+                                root: string;
+                                /** @description page paths, a subset of the template's */
+                                pages: string[];
+                            } & {
+                                [key: string]: unknown;
+                            })[] | null;
+                            window?: {
+                                [key: string]: unknown;
+                            } | null;
+                            tabBar?: ({
+                                list?: ({
+                                    pagePath: string;
+                                    text?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            networkTimeout?: {
+                                [key: string]: number | null;
+                            } | null;
+                        } & {
                             [key: string]: unknown;
                         };
                         /** @description the version this write edits (0: never written); a stale one → 409 ext_version_conflict */
@@ -4775,6 +4843,40 @@ export interface paths {
                             templateId: number;
                             /** @description a JSON object (at most 32 KiB serialized, 10 levels deep) */
                             ext: {
+                                [key: string]: unknown;
+                            };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            appConfig: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
                                 [key: string]: unknown;
                             };
                             version: number;
@@ -4906,6 +5008,108 @@ export interface paths {
                             effective: {
                                 [key: string]: unknown;
                             };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            appConfigDefaults: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            appConfigOverrides: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            effectiveAppConfig: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
                             version: number;
                             updatedAt: number | null;
                             updatedBy: string | null;
@@ -4986,7 +5190,7 @@ export interface paths {
                 };
             };
         };
-        /** Replaces a merchant's ext overrides for a template (null removes a default key) */
+        /** Replaces a merchant's ext overrides for a template: custom config, app config, or both (null removes a default key) */
         put: {
             parameters: {
                 query?: never;
@@ -5001,7 +5205,41 @@ export interface paths {
                     "application/json": {
                         templateId: number;
                         /** @description a JSON object (at most 32 KiB serialized, 10 levels deep) */
-                        overrides: {
+                        overrides?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                        appConfig?: {
+                            pages?: string[] | null;
+                            extPages?: {
+                                [key: string]: {
+                                    [key: string]: unknown;
+                                } | null;
+                            } | null;
+                            subPackages?: ({
+                                root: string;
+                                /** @description page paths, a subset of the template's */
+                                pages: string[];
+                            } & {
+                                [key: string]: unknown;
+                            })[] | null;
+                            window?: {
+                                [key: string]: unknown;
+                            } | null;
+                            tabBar?: ({
+                                list?: ({
+                                    pagePath: string;
+                                    text?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                            } & {
+                                [key: string]: unknown;
+                            }) | null;
+                            networkTimeout?: {
+                                [key: string]: number | null;
+                            } | null;
+                        } & {
                             [key: string]: unknown;
                         };
                         /** @description the version this write edits (0: never written); a stale one → 409 ext_version_conflict */
@@ -5029,6 +5267,108 @@ export interface paths {
                             };
                             /** @description a JSON object (at most 32 KiB serialized, 10 levels deep) */
                             effective: {
+                                [key: string]: unknown;
+                            };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            appConfigDefaults: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            appConfigOverrides: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                            effectiveAppConfig: {
+                                pages?: string[] | null;
+                                extPages?: {
+                                    [key: string]: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                } | null;
+                                subPackages?: ({
+                                    root: string;
+                                    /** @description page paths, a subset of the template's */
+                                    pages: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[] | null;
+                                window?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                tabBar?: ({
+                                    list?: ({
+                                        pagePath: string;
+                                        text?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                networkTimeout?: {
+                                    [key: string]: number | null;
+                                } | null;
+                            } & {
                                 [key: string]: unknown;
                             };
                             version: number;
@@ -5118,6 +5458,133 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/merchants/{appId}/ext/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ext.json an upload of the template to this merchant would send now (nothing is called) */
+        get: {
+            parameters: {
+                query?: {
+                    templateId?: number;
+                };
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appId: string;
+                            templateId: number;
+                            /** @description the whole ext.json an upload sends now: extEnable, extAppId (this merchant), ext (the effective custom config) and the effective app config */
+                            extJson: {
+                                /** @enum {boolean} */
+                                extEnable: true;
+                                extAppId: string;
+                                /** @description a JSON object (at most 32 KiB serialized, 10 levels deep) */
+                                ext: {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchants/{appId}/ext/history": {
         parameters: {
             query?: never;
@@ -5154,6 +5621,40 @@ export interface paths {
                                 version: number;
                                 /** @description a JSON object (at most 32 KiB serialized, 10 levels deep) */
                                 document: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description app config: the ext.json fields beside `ext` (pages, extPages, subPackages, window, tabBar, networkTimeout) */
+                                appConfig: {
+                                    pages?: string[] | null;
+                                    extPages?: {
+                                        [key: string]: {
+                                            [key: string]: unknown;
+                                        } | null;
+                                    } | null;
+                                    subPackages?: ({
+                                        root: string;
+                                        /** @description page paths, a subset of the template's */
+                                        pages: string[];
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[] | null;
+                                    window?: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                    tabBar?: ({
+                                        list?: ({
+                                            pagePath: string;
+                                            text?: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        })[];
+                                    } & {
+                                        [key: string]: unknown;
+                                    }) | null;
+                                    networkTimeout?: {
+                                        [key: string]: number | null;
+                                    } | null;
+                                } & {
                                     [key: string]: unknown;
                                 };
                                 actorKeyId: string | null;
