@@ -77,6 +77,7 @@ const APP_ROUTES: [string, string, string][] = [
   ['GET /api/v1/merchants/{appId}/ext', 'GET', '/ext'],
   ['PUT /api/v1/merchants/{appId}/ext', 'PUT', '/ext'],
   ['GET /api/v1/merchants/{appId}/ext/history', 'GET', '/ext/history'],
+  ['GET /api/v1/merchants/{appId}/ext/preview', 'GET', '/ext/preview'],
   ['GET /api/v1/merchants/{appId}/onboarding/plan', 'GET', '/onboarding/plan'],
   ['POST /api/v1/merchants/{appId}/onboarding/start', 'POST', '/onboarding/start'],
 ];
@@ -263,6 +264,12 @@ function badRequests(): BadRequest[] {
     put(`${field} over 32 KiB`, { body: { ...valid, [field]: { text: long(33 * 1024) } } }, 400, 'ext_too_large');
     put(`${field} 11 levels deep`, { body: { ...valid, [field]: nested(11) } }, 400, 'ext_too_deep');
     put(`${field} with a constructor key`, { body: { ...valid, [field]: { constructor: 1 } } }, 400, 'ext_invalid');
+    put('neither part', { body: { ...valid, [field]: undefined } }, 400, 'ext_invalid');
+    put('appConfig an array', { body: { ...valid, appConfig: [] } }, 400, 'invalid_request');
+    put('appConfig pages a string', { body: { ...valid, appConfig: { pages: 'pages/index/index' } } }, 400, 'invalid_request');
+    put('appConfig an unknown field', { body: { ...valid, appConfig: { theme: 'red' } } }, 400, 'app_config_unknown_field');
+    put('appConfig pages listed twice', { body: { ...valid, appConfig: { pages: ['a', 'a'] } } }, 400, 'app_config_invalid');
+    put('appConfig over 32 KiB', { body: { ...valid, appConfig: { window: { text: long(33 * 1024) } } } }, 400, 'ext_too_large');
   }
   add('PUT /api/v1/templates/{templateId}/ext', 'an unknown template', { method: 'PUT', path: '/api/v1/templates/999/ext', body: EXT_PUTS[0]!.valid, status: 404, code: 'template_not_found' });
   add('PUT /api/v1/templates/{templateId}/ext', 'templateId text', { method: 'PUT', path: '/api/v1/templates/abc/ext', body: EXT_PUTS[0]!.valid, status: 400, code: 'invalid_request' });
@@ -274,7 +281,11 @@ function badRequests(): BadRequest[] {
   add(templateExt, 'templateId negative', { method: 'GET', path: '/api/v1/templates/-1/ext', status: 400, code: 'invalid_request' });
   add(templateExt, 'an unknown template', { method: 'GET', path: '/api/v1/templates/999/ext', status: 404, code: 'template_not_found' });
   add('POST /api/v1/templates/sync', 'GET on the sync route', { method: 'GET', path: '/api/v1/templates/sync', status: 404, code: 'not_found' });
-  for (const [route, rest] of [['GET /api/v1/merchants/{appId}/ext', '/ext'], ['GET /api/v1/merchants/{appId}/ext/history', '/ext/history']] as const) {
+  for (const [route, rest] of [
+    ['GET /api/v1/merchants/{appId}/ext', '/ext'],
+    ['GET /api/v1/merchants/{appId}/ext/history', '/ext/history'],
+    ['GET /api/v1/merchants/{appId}/ext/preview', '/ext/preview'],
+  ] as const) {
     add(route, 'templateId text', { method: 'GET', path: `${M}${rest}?templateId=abc`, status: 400, code: 'invalid_request' });
     add(route, 'an unknown template', { method: 'GET', path: `${M}${rest}?templateId=999`, status: 404, code: 'template_not_found' });
     add(route, 'an unknown merchant', { method: 'GET', path: `/api/v1/merchants/ks_nobody${rest}`, status: 404, code: 'merchant_not_found' });
