@@ -1,7 +1,8 @@
+import type { AnswerShape } from './answer-shape.ts';
+import { resolveEndpoints, type EndpointOverridesInput, type EndpointTable } from './endpoint-overrides.ts';
 import {
   AUTHORIZATION_PAGE,
   CREDENTIAL_PARAMS,
-  ENDPOINTS,
   type Endpoint,
   type InputOf,
   type Operation,
@@ -28,6 +29,11 @@ export interface KuaishouClientOptions {
   /** A shared budget, or options for this client's own. */
   retryBudget?: RetryBudget | Partial<RetryBudgetOptions>;
   logger?: Logger;
+  /**
+   * Rows whose path and/or method differ on the platform (KS_ENDPOINTS_FILE): this client speaks the
+   * table with them applied; `ENDPOINTS` itself, and every other client, keep the built-in rows.
+   */
+  endpoints?: EndpointOverridesInput;
   /** For tests: how to wait between resends, and the jitter source. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
@@ -36,6 +42,8 @@ export interface KuaishouClientOptions {
 export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Told the shape of each answer (status, media type, field names: never values); the probe reads it. */
+  onAnswer?: (shape: AnswerShape) => void;
 }
 
 /**
@@ -48,6 +56,8 @@ export class KuaishouClient {
   readonly retryPolicy: RetryPolicy;
   readonly retryBudget: RetryBudget;
   readonly logger: Logger;
+  /** The endpoint table this client speaks (the built-in one unless overridden). */
+  readonly endpoints: EndpointTable;
   private readonly componentAppSecret: string;
   private readonly transport: Transport;
 
@@ -61,6 +71,7 @@ export class KuaishouClient {
     this.retryBudget =
       options.retryBudget instanceof RetryBudget ? options.retryBudget : new RetryBudget(options.retryBudget);
     this.logger = options.logger ?? silentLogger;
+    this.endpoints = resolveEndpoints(options.endpoints);
     this.transport = new Transport({
       baseUrl: this.baseUrl,
       fetch: options.fetch ?? nodeFetch,
@@ -83,7 +94,7 @@ export class KuaishouClient {
     input: InputOf<K>,
     options: CallOptions = {},
   ): Promise<OutputOf<K>> {
-    const endpoint = ENDPOINTS[operation] as unknown as Endpoint<InputOf<K>, OutputOf<K>>;
+    const endpoint = this.endpoints[operation] as unknown as Endpoint<InputOf<K>, OutputOf<K>>;
     // The app secret is scrubbed from every error, whichever credential the request itself carries.
     const secrets: string[] = [this.componentAppSecret];
     const query: Record<string, string> = { [CREDENTIAL_PARAMS.componentAppId]: this.componentAppId };
@@ -107,6 +118,7 @@ export class KuaishouClient {
       secrets,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.onAnswer ? { onAnswer: options.onAnswer } : {}),
     });
     return endpoint.decode(answer, operation);
   }

@@ -8,11 +8,20 @@ export class Fields {
   constructor(
     private readonly raw: Record<string, unknown>,
     private readonly operation: string,
+    /** Where this object sits in the answer (`data.latest`, `templates[]`), so a failure names the whole path. */
+    private readonly path = '',
   ) {}
 
+  /** The path of a field of this object. */
+  protected pathOf(name: string): string {
+    return this.path === '' ? name : `${this.path}.${name}`;
+  }
+
   private fail(name: string, expected: string): never {
-    throw new UnexpectedResponseError(`${this.operation}: response field "${name}" is missing or not ${expected}`, {
+    const field = this.pathOf(name);
+    throw new UnexpectedResponseError(`${this.operation}: response field "${field}" is missing or not ${expected}`, {
       operation: this.operation,
+      field,
     });
   }
 
@@ -54,7 +63,7 @@ export class Fields {
     const value = this.raw[name];
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value) || !value.every(isRecord)) this.fail(name, 'an array of objects');
-    return (value).map((item) => new Fields(item, this.operation));
+    return value.map((item) => new Fields(item, this.operation, `${this.pathOf(name)}[]`));
   }
 
   /** A nested object, or undefined when absent or null. */
@@ -62,7 +71,7 @@ export class Fields {
     const value = this.raw[name];
     if (value === undefined || value === null) return undefined;
     if (!isRecord(value)) this.fail(name, 'an object');
-    return new Fields(value, this.operation);
+    return new Fields(value, this.operation, this.pathOf(name));
   }
 
   object(name: string): Fields {

@@ -131,6 +131,13 @@ export class TimeoutError extends KuaishouError {
 /** The platform answered success, but not in the shape the contract describes. */
 export class UnexpectedResponseError extends KuaishouError {
   override name = 'UnexpectedResponseError';
+  /** The response field the decoder stumbled on (`data.latest.user_version`), when one did: a name, never a value. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options: KuaishouErrorOptions & { field?: string }) {
+    super(message, options);
+    this.field = options.field;
+  }
 }
 
 /** No valid component ticket is stored yet: the platform pushes one after `startPushTicket`. */

@@ -22,6 +22,31 @@ export {
   type OutputOf,
   type Source,
 } from './endpoints.ts';
+export {
+  EndpointOverrideError,
+  isOverridden,
+  operationOf,
+  overriddenRows,
+  parseEndpointOverrides,
+  resolveEndpoints,
+  type EndpointOverride,
+  type EndpointOverrides,
+  type EndpointOverridesInput,
+  type EndpointTable,
+  type HttpMethod,
+} from './endpoint-overrides.ts';
+export { answerShape, expectedFields, missingFields, type AnswerShape, type ExpectedField } from './answer-shape.ts';
+export {
+  probePlatform,
+  PROBE_OUTCOMES,
+  type ProbeOptions,
+  type ProbeOutcome,
+  type ProbeReport,
+  type ProbeRow,
+  type ProbeRowDetails,
+  type ProbeSummary,
+  type ProbeTarget,
+} from './probe.ts';
 export { KuaishouClient, KUAISHOU_BASE_URL, type CallOptions, type KuaishouClientOptions } from './client.ts';
 export { KuaishouPlatform, type AuthorizationLink, type KuaishouPlatformOptions } from './platform.ts';
 export {

@@ -1,3 +1,4 @@
+import { answerShape, type AnswerShape } from './answer-shape.ts';
 import { Fields, isRecord } from './decode.ts';
 import { SUCCESS_RESULT, type Endpoint, type RawAnswer } from './endpoints.ts';
 import { createKuaishouError } from './error-factory.ts';
@@ -27,6 +28,8 @@ export interface OutgoingRequest {
   secrets: readonly string[];
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Told the shape (status, media type, field names — no values) of every answer received, error or not. */
+  onAnswer?: (shape: AnswerShape) => void;
 }
 
 const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json; charset=utf-8' };
@@ -106,9 +109,11 @@ export class Transport {
     }
     const contentType = response.headers.get('content-type') ?? '';
     if (endpoint.binary && response.ok && contentType.startsWith('image/')) {
+      request.onAnswer?.(answerShape(response.status, contentType, undefined));
       return { kind: 'binary', contentType, bytes };
     }
     const body = parseJson(bytes);
+    request.onAnswer?.(answerShape(response.status, contentType, body, secrets));
     if (!response.ok || !isRecord(body) || body.result !== SUCCESS_RESULT) {
       throw createKuaishouError({
         type: 'answer',
