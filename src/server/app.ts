@@ -18,6 +18,7 @@ import { domainPolicyRoutes } from './routes/domain-policies.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { merchantRoutes } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { platformRoutes } from './routes/platform.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { systemRoutes } from './routes/system.ts';
 import { templateRoutes } from './routes/templates.ts';
@@ -103,6 +104,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   domainPolicyRoutes(app, ctx.domainPolicies);
   templateRoutes(app, ctx);
   channelRoutes(app, ctx);
+  platformRoutes(app, ctx);
   await callbackRoutes(app, ctx);
   return app;
 }

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { EndpointOverrideError, parseEndpointOverrides, type EndpointOverrides } from '../kuaishou/index.ts';
+
 /**
  * Server configuration from the environment (names in the design notes). Invalid values fail at start with
  * a message naming the variable; secrets are never echoed.
@@ -17,6 +20,8 @@ export interface ServerConfig {
     /** The component's registered domains, to check merchants' domains before calling (empty: unchecked). */
     serverDomains: string[];
     webviewDomains: string[];
+    /** KS_ENDPOINTS_FILE: rows whose path/method differ on the platform ({} when not set). */
+    endpointOverrides: EndpointOverrides;
   };
   /** Master key for encryption at rest (base64/hex, 32 bytes); undefined: use or create the key file. */
   secretKey: string | undefined;
@@ -123,6 +128,7 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
       messageKey,
       serverDomains: hostList(env, 'KS_SERVER_DOMAINS'),
       webviewDomains: hostList(env, 'KS_WEBVIEW_DOMAINS'),
+      endpointOverrides: endpointOverrides(env),
     },
     secretKey: env.KS_ISV_SECRET_KEY || undefined,
     secretKeyFile: env.KS_ISV_SECRET_KEY_FILE || './data/secret.key',
@@ -135,6 +141,34 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     onboardingForcedOff: onboardingSwitch(env),
     metricsToken: metricsToken(env),
   };
+}
+
+/**
+ * KS_ENDPOINTS_FILE: a JSON file `{ "<row id or operation>": { "path": "/…", "method": "GET" | "POST" } }`,
+ * read and checked at start, so a typo stops the start (naming the row) instead of failing every call.
+ */
+function endpointOverrides(env: Env): EndpointOverrides {
+  const file = env.KS_ENDPOINTS_FILE;
+  if (file === undefined || file === '') return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ConfigError(`KS_ENDPOINTS_FILE: cannot read "${file}" (${typeof code === 'string' ? code : 'unreadable'})`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`KS_ENDPOINTS_FILE: "${file}" is not JSON`);
+  }
+  try {
+    return parseEndpointOverrides(document);
+  } catch (error) {
+    if (error instanceof EndpointOverrideError) throw new ConfigError(`KS_ENDPOINTS_FILE: ${error.message}`);
+    throw error;
+  }
 }
 
 /** A bearer token (RFC 6750 characters) long enough not to be guessed; never echoed in the error. */

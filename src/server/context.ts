@@ -3,6 +3,7 @@ import type { ExtService } from '../fleet/ext-service.ts';
 import type { ChannelService } from '../fleet/channel-service.ts';
 import type { Actor, MerchantService } from '../fleet/merchant-service.ts';
 import type { OnboardingService } from '../fleet/onboarding-service.ts';
+import type { ProbeService } from '../fleet/probe-service.ts';
 import type { Role } from '../fleet/model.ts';
 import type { Store } from '../fleet/ports.ts';
 import type { PushService } from '../fleet/push-service.ts';
@@ -21,6 +22,8 @@ export interface ServerContext {
   ext: ExtService;
   channels: ChannelService;
   onboarding: OnboardingService;
+  /** The platform probe (POST /api/v1/platform/probe). */
+  probe: ProbeService;
   store: Store;
   pushKeys: PushKeys;
   metrics: Metrics;

@@ -17,7 +17,8 @@ import type { AuditWake } from '../fleet/rollout-ports.ts';
 import { RolloutService } from '../fleet/rollout-service.ts';
 import type { ExtFor } from '../fleet/rollout-steps.ts';
 import { TemplateService } from '../fleet/template-service.ts';
-import { ENDPOINTS, KuaishouClient, KuaishouPlatform, redact, TokenManager, type FetchLike } from '../kuaishou/index.ts';
+import { ProbeService } from '../fleet/probe-service.ts';
+import { KuaishouClient, KuaishouPlatform, overriddenRows, probePlatform, redact, TokenManager, type EndpointTable, type FetchLike } from '../kuaishou/index.ts';
 import { loadSecretKey, openStore, type SqlStore } from '../store/index.ts';
 import { bootstrapAdminKey } from './api-keys.ts';
 import { buildApp } from './app.ts';
@@ -55,7 +56,10 @@ export interface StartOptions {
 
 const TRIGGER_OF = { authorized: 'authorized', authorizationUpdated: 'authorization_updated', reauthorizationCode: 'reauthorization_code' } as const;
 
-const OPERATION_BY_PATH = new Map(Object.entries(ENDPOINTS).map(([operation, endpoint]) => [endpoint.path, operation]));
+/** Operation by path, in the table this instance's client speaks (overridden rows at their own paths). */
+function operationsByPath(table: EndpointTable): Map<string, string> {
+  return new Map(Object.entries(table).map(([operation, endpoint]) => [endpoint.path, operation]));
+}
 const TOKEN_OPERATIONS = new Set(['getComponentAccessToken', 'refreshAuthorizerToken', 'exchangeAuthorizationCode']);
 
 export function createLogger(level: ServerConfig['logLevel'], destination?: pino.DestinationStream): PinoLogger {
@@ -71,9 +75,11 @@ export function createLogger(level: ServerConfig['logLevel'], destination?: pino
 }
 
 /** fetch that counts and times upstream calls by operation and result (until the answer's headers). */
-function countingFetch(metrics: Metrics, inner: FetchLike): FetchLike {
+function countingFetch(metrics: Metrics, table: () => EndpointTable, inner: FetchLike): FetchLike {
+  let byPath: Map<string, string> | undefined;
   return async (input, init) => {
-    const operation = OPERATION_BY_PATH.get(new URL(input).pathname) ?? 'unknown';
+    byPath ??= operationsByPath(table());
+    const operation = byPath.get(new URL(input).pathname) ?? 'unknown';
     if (TOKEN_OPERATIONS.has(operation)) metrics.tokenRefresh(operation);
     const started = performance.now();
     try {
@@ -93,13 +99,17 @@ export async function startService(config: ServerConfig, options: StartOptions =
   const secretKey = await loadSecretKey({ env: config.secretKey, keyFile: config.secretKeyFile });
   const store = await openStore({ url: config.databaseUrl, secretKey, componentAppId: config.kuaishou.componentAppId });
   const { kuaishou } = config;
-  const client = new KuaishouClient({
+  // The fetch is built before the client whose table it reads: late-bound (it runs only at the first call).
+  const client: KuaishouClient = new KuaishouClient({
     componentAppId: kuaishou.componentAppId,
     componentAppSecret: kuaishou.componentAppSecret,
     baseUrl: kuaishou.baseUrl,
+    endpoints: kuaishou.endpointOverrides,
     logger,
-    fetch: countingFetch(metrics, options.fetch ?? ((input, init) => fetch(input, init))),
+    fetch: countingFetch(metrics, () => client.endpoints, options.fetch ?? ((input, init) => fetch(input, init))),
   });
+  const overridden = overriddenRows(client.endpoints);
+  if (overridden.length > 0) logger.info({ rows: overridden }, 'endpoint rows overridden by KS_ENDPOINTS_FILE');
   const platform = new KuaishouPlatform(client, new TokenManager({ client, store: store.tokenStore, logger }));
   // One platform rate limit per instance: rollout steps, onboarding's reads and authorization code
   // exchanges (a burst of authorizations) all wait for it; exchanges first.
@@ -220,6 +230,12 @@ export async function startService(config: ServerConfig, options: StartOptions =
     ext,
     channels,
     onboarding: onboardingService,
+    // Read-only platform calls (the probe), paced by the instance's rate limit like an operator's calls.
+    probe: new ProbeService({
+      merchants: store.merchants,
+      auditLog: store.auditLog,
+      probe: (appId) => probePlatform({ client, tokens: platform.tokens, store: store.tokenStore }, { ...(appId === undefined ? {} : { appId }), beforeCall: () => limiter.acquire('finish') }),
+    }),
     store,
     metrics,
     metricsToken: config.metricsToken,

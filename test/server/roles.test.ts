@@ -43,6 +43,7 @@ const REQUIRED: Record<string, Role> = {
   'PUT /api/v1/channels/{name}': 'operator',
   'PUT /api/v1/onboarding': 'admin',
   'POST /api/v1/merchants/{appId}/onboarding/start': 'operator',
+  'POST /api/v1/platform/probe': 'admin',
 
   'GET /api/v1/merchants': 'viewer',
   'GET /api/v1/merchants/{appId}': 'viewer',
@@ -84,6 +85,7 @@ const BODIES: Record<string, unknown> = {
   'PUT /api/v1/merchants/{appId}/ext': { templateId: 1, overrides: { shopId: 'roles' }, baseVersion: 0 },
   'PUT /api/v1/channels/{name}': { templateId: 1, userVersion: '1.0.0' },
   'PUT /api/v1/onboarding': { enabled: false, channel: 'stable' },
+  'POST /api/v1/platform/probe': { appId: 'ks0000000000000001' },
 };
 
 interface KeyAnswer {
@@ -219,8 +221,8 @@ for (const dialect of dialectTargets()) {
           refused++;
         }
       }
-      // viewer: 24 mutating routes + GET keys; operator: the 2 key routes, PUT onboarding + GET keys.
-      assert.equal(refused, 29);
+      // viewer: 25 mutating routes + GET keys; operator: the 2 key routes, PUT onboarding, the probe + GET keys.
+      assert.equal(refused, 31);
       assert.deepEqual(await untouched(), before);
     });
 

@@ -6658,6 +6658,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/platform/probe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Which endpoint rows hold on the platform, from calls that change nothing there (T2, A12; with appId: A1/A2 get, A6, A7, A11)
+         * @description An appId the service does not know: 404 merchant_not_found. A known merchant without a usable authorization is probed: its rows come back not_tried with the reason.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        appId?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProbeReport"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6752,6 +6869,46 @@ export interface components {
             createdAt: number;
             lastUsedAt: number | null;
             revokedAt: number | null;
+        };
+        ProbeRow: {
+            /** @description row id of the endpoint table (T2, A1…A12) */
+            id: string;
+            operation: string;
+            variant: string | null;
+            /** @enum {string} */
+            method: "GET" | "POST";
+            path: string;
+            /** @enum {string} */
+            source: "doc" | "code" | "inferred";
+            /** @description path or method from KS_ENDPOINTS_FILE */
+            overridden: boolean;
+            /** @enum {string} */
+            outcome: "confirmed" | "differs" | "refused" | "not_tried";
+            details: {
+                httpStatus: number | null;
+                reason: string | null;
+                seenFields: string[] | null;
+                expectedFields: string[] | null;
+                mismatchedFields: string[] | null;
+                code: number | null;
+                codeName: string | null;
+                message: string | null;
+            };
+        };
+        ProbeReport: {
+            baseUrl: string;
+            componentAppId: string;
+            appId: string | null;
+            overriddenRows: string[];
+            /** @description every row that was tried is confirmed */
+            ok: boolean;
+            summary: {
+                confirmed: number;
+                differs: number;
+                refused: number;
+                notTried: number;
+            };
+            rows: components["schemas"]["ProbeRow"][];
         };
     };
     responses: never;
