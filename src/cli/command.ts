@@ -17,6 +17,7 @@ export interface CommandContext {
 
 export interface Command {
   group: string;
+  /** '' for a command that is a word of its own (`ks-isv probe`). */
   name: string;
   summary: string;
   /** Arguments after `ks-isv <group> <name>`, for the usage line. */
@@ -28,6 +29,11 @@ export interface Command {
   args?: string[];
   /** Resolves to the exit code (0 when nothing is returned). */
   run(ctx: CommandContext): Promise<number | void>;
+}
+
+/** The words that call a command: `rollout create`, or `probe`. */
+export function commandWords(command: Pick<Command, 'group' | 'name'>): string {
+  return command.name === '' ? command.group : `${command.group} ${command.name}`;
 }
 
 export function stringOption(values: OptionValues, name: string): string | undefined {

@@ -7,6 +7,8 @@ export const EXIT = {
   unreachable: 3,
   notAvailable: 4,
   watchFailed: 5,
+  /** `probe`: a row that was tried differs from the table or was refused (the API itself answered). */
+  probeFailed: 1,
 } as const;
 
 export abstract class CliError extends Error {

@@ -4,16 +4,17 @@
  */
 import { parseArgs } from 'node:util';
 import { ApiClient } from './api-client.ts';
-import type { Command, OptionsConfig, OptionValues } from './command.ts';
+import { commandWords, type Command, type OptionsConfig, type OptionValues } from './command.ts';
 import { domainCommands } from './domain-commands.ts';
 import { ApiError, CliError, EXIT, NotAvailableError, UnreachableError, UsageError } from './errors.ts';
 import { keyCommands } from './key-commands.ts';
 import { merchantCommands } from './merchant-commands.ts';
 import { createOutput, type Output } from './output.ts';
+import { probeCommands } from './probe-command.ts';
 import { rolloutCommands } from './rollout-commands.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
-const COMMANDS: readonly Command[] = [...rolloutCommands, ...merchantCommands, ...keyCommands, ...domainCommands];
+const COMMANDS: readonly Command[] = [...rolloutCommands, ...merchantCommands, ...keyCommands, ...domainCommands, ...probeCommands];
 const GROUPS = [...new Set(COMMANDS.map((command) => command.group))];
 
 const GLOBAL_OPTIONS: OptionsConfig = {
@@ -28,21 +29,21 @@ const GLOBAL_HELP = [
   '--json        machine-readable output on stdout (errors as JSON on stderr)',
   '-h, --help    help for a command',
 ];
-const EXIT_HELP = ['0 ok · 1 API error · 2 usage error · 3 server unreachable · 4 not available on the server · 5 watch: rollout not completed cleanly'];
+const EXIT_HELP = ['0 ok · 1 API error (probe: a row differs or was refused) · 2 usage error · 3 server unreachable · 4 not available on the server · 5 watch: rollout not completed cleanly'];
 
 type Env = Record<string, string | undefined>;
 
 const indent = (lines: readonly string[]): string[] => lines.map((line) => `  ${line}`);
 
 function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((command) => `${command.group} ${command.name}`.length));
+  const width = Math.max(...COMMANDS.map((command) => commandWords(command).length));
   return [
     'usage: ks-isv <command> [arguments] [options]',
     '',
     'Operates a ks-isv server through its REST API.',
     '',
     'commands:',
-    ...indent(COMMANDS.map((command) => `${`${command.group} ${command.name}`.padEnd(width)}  ${command.summary}`)),
+    ...indent(COMMANDS.map((command) => `${commandWords(command).padEnd(width)}  ${command.summary}`)),
     '',
     'global options:',
     ...indent(GLOBAL_HELP),
@@ -67,7 +68,7 @@ function groupHelp(group: string): string {
 
 function commandHelp(command: Command): string {
   return [
-    `usage: ks-isv ${command.group} ${command.name} ${command.usage}`.trimEnd(),
+    `usage: ks-isv ${commandWords(command)} ${command.usage}`.trimEnd(),
     '',
     `${command.summary[0]?.toUpperCase() ?? ''}${command.summary.slice(1)}.`,
     ...(command.help?.length ? ['', 'options:', ...indent(command.help)] : []),
@@ -120,6 +121,9 @@ function findCommand(words: string[]): Command | string {
   const [group, name] = words;
   if (group === undefined) return mainHelp();
   if (!GROUPS.includes(group)) throw new UsageError(`unknown command '${group}'`, `commands: ${GROUPS.join(', ')} (ks-isv --help)`);
+  // A command of one word: a second word is one of its arguments (the caller puts it back).
+  const single = COMMANDS.find((candidate) => candidate.group === group && candidate.name === '');
+  if (single) return single;
   if (name === undefined) return groupHelp(group);
   const command = COMMANDS.find((candidate) => candidate.group === group && candidate.name === name);
   if (!command) {
@@ -183,7 +187,8 @@ export async function run(argv: readonly string[], env: Env): Promise<number> {
       return helpAsked ? EXIT.ok : EXIT.usage;
     }
     const command = found;
-    where = `${command.group} ${command.name}`;
+    where = commandWords(command);
+    if (command.name === '' && words[1] !== undefined) rest.unshift(words[1]);
     if (helpAsked) {
       process.stdout.write(`${commandHelp(command)}\n`);
       return EXIT.ok;
