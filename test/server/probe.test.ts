@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentialKeys, type ProbeReport, type ProbeRow } from '../../src/kuaishou/index.ts';
 import { ALTERNATE_VERSIONS_PATH, RENAMED, startPlatformDouble, type PlatformDouble } from '../helpers/platform-double.ts';
-import { assertError, auditLog, authorizeMerchant } from '../helpers/rest.ts';
+import { assertError, auditLog, authorizeMerchant, revokeMerchant } from '../helpers/rest.ts';
 import { startSandbox, type SandboxHarness } from '../helpers/sandbox.ts';
 import { startStack, type Stack } from '../helpers/service.ts';
 import { dialectTargets, type DialectTarget } from '../store/dialects.ts';
@@ -123,6 +123,19 @@ for (const dialect of dialectTargets()) {
         assertError(await stack.api('POST', PROBE, { body: 'ks1' }), 400, 'invalid_request');
         assertError(await stack.api('POST', PROBE, { key: stack.keys.operator, body: {} }), 403, 'forbidden');
         assertError(await stack.api('POST', PROBE, { key: null, body: {} }), 401, 'unauthenticated');
+      });
+
+      test('a merchant that revoked its authorization is probed: its rows not tried, with the reason', async () => {
+        const revoked = 'ks0000000000000002';
+        await authorizeMerchant(stack, revoked);
+        await revokeMerchant(stack, revoked);
+        const answer = await stack.api<ProbeReport>('POST', PROBE, { body: { appId: revoked } });
+        assert.equal(answer.status, 200, answer.bytes.toString());
+        assert.equal(row(answer.json, 'T2').outcome, 'confirmed');
+        for (const r of answer.json.rows.filter((r) => r.id !== 'T2' && r.id !== 'A12')) {
+          assert.equal(r.outcome, 'not_tried');
+          assert.match(r.details.reason ?? '', /no authorization stored for ks0000000000000002/);
+        }
       });
 
       test('without a ticket (nor a component token): T2 and A12 not tried, the merchant rows still probed', async () => {
