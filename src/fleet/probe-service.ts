@@ -33,10 +33,10 @@ export class ProbeService {
    * rows were not tried.
    */
   async probe(actor: Actor, appId?: string): Promise<ProbeReport> {
+    // Bad input, refused before the action (as an unknown merchant's "onboard now"): not in the audit log.
+    if (appId !== undefined && (await this.options.merchants.get(appId)) === undefined) throw notFound('merchant', appId);
     const summary: Record<string, unknown> = {};
     return recordAction(this.options.auditLog, this.now(), { actor, action: 'platform.probe', appId: appId ?? null, summary }, async () => {
-      // Inside the action, so a probe of an unknown merchant is in the audit log too (as an error).
-      if (appId !== undefined && (await this.options.merchants.get(appId)) === undefined) throw notFound('merchant', appId);
       const done = await this.options.probe(appId);
       // recordAction appends the entry with this same summary object after the run: it gets the counts.
       Object.assign(summary, { ...done.summary, ok: done.ok, overriddenRows: done.overriddenRows });

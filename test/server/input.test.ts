@@ -41,6 +41,7 @@ const BODY_ROUTES: { route: string; path: string; valid: Record<string, unknown>
   { route: 'POST /api/v1/keys', path: '/api/v1/keys', valid: { name: 'k', role: 'viewer' } },
   { route: 'POST /api/v1/rollouts', path: '/api/v1/rollouts', valid: { templateId: 1, userVersion: '9.9.9', userDesc: '', targets: { appIds: [APP] } } },
   { route: 'POST /api/v1/domain-policies', path: '/api/v1/domain-policies', valid: { targets: { appIds: [APP] }, webviewDomains: ['https://h5.example.com'], dryRun: true } },
+  { route: 'POST /api/v1/platform/probe', path: '/api/v1/platform/probe', valid: { appId: APP } },
 ];
 
 /** PUT routes of the ext config, with a valid body each. */
@@ -419,6 +420,18 @@ function badRequests(): BadRequest[] {
   }
   add('GET /api/v1/merchants/{appId}/onboarding/plan', 'an unknown merchant', { method: 'GET', path: '/api/v1/merchants/ks_nobody/onboarding/plan', status: 404, code: 'merchant_not_found' });
   add('POST /api/v1/merchants/{appId}/onboarding/start', 'an unknown merchant', { method: 'POST', path: '/api/v1/merchants/ks_nobody/onboarding/start', status: 404, code: 'merchant_not_found' });
+  const probe = 'POST /api/v1/platform/probe';
+  add(probe, 'an unknown merchant', { method: 'POST', path: '/api/v1/platform/probe', body: { appId: 'ks_nobody' }, status: 404, code: 'merchant_not_found' });
+  for (const [what, body] of [
+    ['an app id with a space', { appId: 'ks 1' }],
+    ['an app id 65 characters', { appId: long(65, 'a') }],
+    ['an app id as a number', { appId: 1 }],
+    ['an empty app id', { appId: '' }],
+    ['an unknown field', { appId: APP, rows: ['A7'] }],
+  ] as const) {
+    add(probe, what, { method: 'POST', path: '/api/v1/platform/probe', body, status: 400, code: 'invalid_request' });
+  }
+  add(probe, 'a method the route does not have', { method: 'GET', path: '/api/v1/platform/probe', status: 404, code: 'not_found' });
   add('POST /api/v1/merchants/{appId}/onboarding/start', 'a method the route does not have', { method: 'PUT', path: `/api/v1/merchants/${APP}/onboarding/start`, status: 404, code: 'not_found' });
   add('GET /api/v1/merchants', 'onboarding=bogus', { method: 'GET', path: '/api/v1/merchants?onboarding=bogus', status: 400, code: 'invalid_request' });
   add('GET /api/v1/merchants', 'onboarding=stuck with status', { method: 'GET', path: '/api/v1/merchants?onboarding=stuck&status=authorized', status: 400, code: 'invalid_request' });
