@@ -1,4 +1,6 @@
+import { useState } from 'react';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { TemplateExtEditor } from '../components/template-ext-editor.tsx';
 import { useCan } from '../hooks/use-me.ts';
 import { useTemplates } from '../hooks/use-templates.ts';
 import { useI18n } from '../i18n/index.tsx';
@@ -8,6 +10,7 @@ export function TemplatesPage() {
   const { t, time } = useI18n();
   const templates = useTemplates();
   const canOperate = useCan('operator');
+  const [editing, setEditing] = useState<number | null>(null);
   return (
     <section>
       <h1>{t('templates.title')}</h1>
@@ -20,7 +23,7 @@ export function TemplatesPage() {
             <th scope="col">{t('templates.version')}</th>
             <th scope="col">{t('templates.desc')}</th>
             <th scope="col">{t('templates.createdAt')}</th>
-            {canOperate && <th scope="col">{t('common.actions')}</th>}
+            <th scope="col">{t('common.actions')}</th>
           </tr>
         </thead>
         <tbody>
@@ -30,15 +33,20 @@ export function TemplatesPage() {
               <td>{template.userVersion}</td>
               <td>{template.userDesc}</td>
               <td>{time(template.createdAt)}</td>
-              {canOperate && (
-                <td>
+              <td className="row-actions">
+                {/* Viewers open the defaults too, read-only. */}
+                <button type="button" data-testid={`template-ext-open-${template.templateId}`} aria-pressed={editing === template.templateId} onClick={() => setEditing(template.templateId)}>
+                  {t('templates.extOpen')}
+                </button>
+                {canOperate && (
                   <Link to={`/rollouts/new?templateId=${template.templateId}&version=${encodeURIComponent(template.userVersion)}`}>{t('templates.rollout')}</Link>
-                </td>
-              )}
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {editing !== null && <TemplateExtEditor key={editing} templateId={editing} onClose={() => setEditing(null)} />}
     </section>
   );
 }

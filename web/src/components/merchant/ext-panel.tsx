@@ -1,97 +1,105 @@
 /**
- * The merchant's ext config (issue #5): the template's defaults, the merchant's overrides as JSON (checked
- * before saving), the effective document every upload sends. Saved with the version it was read at: a
- * concurrent change answers 409 ext_version_conflict, shown plainly.
+ * The merchant's ext.json (issues #5, #13): the custom config (`ext`, what the template reads at run time)
+ * and the app config (pages, tabBar… beside it), each as the template's defaults, the merchant's overrides
+ * (JSON, saved on its own: a PUT with only that part) and the effective document; then the whole ext.json
+ * an upload would send now, as the server assembles it. Both parts share one version: a concurrent change
+ * answers 409 ext_version_conflict, shown plainly.
  */
-import { useEffect, useState } from 'react';
 import { ApiError } from '../../api/client.ts';
-import { useExt, useSaveExt } from '../../hooks/use-ext.ts';
+import { useExt, useExtPreview, useReloadExt, useSaveExt } from '../../hooks/use-ext.ts';
 import { useCan } from '../../hooks/use-me.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import { ErrorMessage, isNotFound } from '../error-message.tsx';
+import { ExtPartEditor, fieldOf, NamedError } from '../ext-part-editor.tsx';
 
-function parseObject(text: string): { value?: Record<string, unknown>; problem?: string } {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'object' };
-    return { value: value as Record<string, unknown> };
-  } catch (error) {
-    return { problem: error instanceof Error ? error.message : String(error) };
+function Preview({ appId, templateId }: { appId: string; templateId: number }) {
+  const { t } = useI18n();
+  const preview = useExtPreview(appId, templateId);
+  const { error } = preview;
+  let body;
+  if (isNotFound(error)) body = <p className="muted">{t('ext.preview.unavailable')}</p>;
+  else if (error instanceof ApiError && error.code === 'app_config_invalid') {
+    body = <NamedError error={error} sentence={t('ext.preview.invalid', { field: fieldOf(error) ?? '—' })} testId="ext-preview-invalid" />;
+  } else if (error) body = <ErrorMessage error={error} />;
+  else if (preview.data) {
+    body = (
+      <pre className="json preview" data-testid="ext-preview" tabIndex={0}>
+        {JSON.stringify(preview.data.extJson, null, 2)}
+      </pre>
+    );
   }
+  return (
+    <section aria-labelledby="ext-preview-title" className="ext-preview" aria-busy={preview.isFetching}>
+      <h3 id="ext-preview-title">{t('ext.preview.title')}</h3>
+      <p className="muted small">{t('ext.preview.hint', { templateId })}</p>
+      {body}
+    </section>
+  );
 }
 
 export function ExtPanel({ appId }: { appId: string }) {
   const { t, time } = useI18n();
   const canOperate = useCan('operator');
   const ext = useExt(appId);
-  const save = useSaveExt(appId);
-  const [text, setText] = useState('');
-  useEffect(() => {
-    if (ext.data) setText(JSON.stringify(ext.data.overrides, null, 2));
-  }, [ext.data]);
-  const parsed = parseObject(text);
-  const conflict = save.error instanceof ApiError && save.error.code === 'ext_version_conflict';
+  const saveCustom = useSaveExt(appId);
+  const saveAppConfig = useSaveExt(appId);
+  const reloadExt = useReloadExt(appId);
+  const view = ext.data;
+  const reload = () => {
+    saveCustom.reset();
+    saveAppConfig.reset();
+    void reloadExt();
+  };
 
   return (
-    <section aria-labelledby="ext-title" className="panel">
+    <section aria-labelledby="ext-title" className="panel" data-testid="ext-panel">
       <h2 id="ext-title">{t('ext.title')}</h2>
       {isNotFound(ext.error) ? <p className="muted" role="status">{t('ext.unavailable')}</p> : <ErrorMessage error={ext.error} />}
-      {ext.data && (
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            if (parsed.value && ext.data) save.mutate({ templateId: ext.data.templateId, overrides: parsed.value, baseVersion: ext.data.version });
-          }}
-        >
-          <p className="muted small">
-            {t('ext.meta', { templateId: ext.data.templateId, version: ext.data.version, at: time(ext.data.updatedAt), by: ext.data.updatedBy ?? '—' })}
+      {view && (
+        <>
+          <p className="muted small">{t('ext.intro')}</p>
+          <p className="muted small" data-testid="ext-meta">
+            {t('ext.meta', { templateId: view.templateId, version: view.version, at: time(view.updatedAt), by: view.updatedBy ?? '—' })}
           </p>
-          <div className="grid-3">
-            <div className="field">
-              <span className="label">{t('ext.defaults')}</span>
-              <pre className="json">{JSON.stringify(ext.data.defaults, null, 2)}</pre>
-            </div>
-            <div className="field">
-              <label htmlFor="ext-overrides">{t('ext.overrides')}</label>
-              <textarea
-                id="ext-overrides"
-                className="json"
-                rows={12}
-                value={text}
-                readOnly={!canOperate}
-                onChange={(event) => setText(event.target.value)}
-                aria-invalid={parsed.problem !== undefined}
-                aria-describedby="ext-problem"
-                spellCheck={false}
-              />
-              {parsed.problem && (
-                <p id="ext-problem" className="field-error">
-                  {parsed.problem === 'object' ? t('ext.notObject') : t('ext.invalidJson', { problem: parsed.problem })}
-                </p>
-              )}
-            </div>
-            <div className="field">
-              <span className="label">{t('ext.effective')}</span>
-              <pre className="json">{JSON.stringify(ext.data.effective, null, 2)}</pre>
-            </div>
-          </div>
-          {canOperate && (
-            <button type="submit" className="primary" disabled={!parsed.value || save.isPending}>
-              {t('ext.save')}
-            </button>
-          )}
-          {save.isSuccess && <p role="status" className="ok-text">{t('common.saved')}</p>}
-          {conflict ? (
-            <div role="alert" className="error">
-              {t('ext.conflict')}{' '}
-              <button type="button" onClick={() => void ext.refetch()}>
-                {t('ext.reload')}
-              </button>
-            </div>
-          ) : (
-            <ErrorMessage error={save.error} />
-          )}
-        </form>
+          <ExtPartEditor
+            id="ext-overrides"
+            title={t('ext.custom.title')}
+            hint={t('ext.custom.hint')}
+            label={t('ext.overrides')}
+            value={view.overrides}
+            layers={{ defaults: view.defaults, effective: view.effective }}
+            canSave={canOperate}
+            saveLabel={t('ext.save')}
+            onSave={(overrides) => {
+              saveAppConfig.reset();
+              saveCustom.mutate({ templateId: view.templateId, overrides, baseVersion: view.version });
+            }}
+            saving={saveCustom.isPending}
+            saved={saveCustom.isSuccess}
+            error={saveCustom.error}
+            onReload={reload}
+          />
+          <ExtPartEditor
+            id="ext-app-config"
+            title={t('ext.appConfig.title')}
+            hint={t('ext.appConfig.hint')}
+            label={t('ext.overrides')}
+            value={view.appConfigOverrides}
+            layers={{ defaults: view.appConfigDefaults, effective: view.effectiveAppConfig }}
+            canSave={canOperate}
+            saveLabel={t('ext.appConfig.save')}
+            onSave={(appConfig) => {
+              saveCustom.reset();
+              // What its fields may hold is the server's to say (400 app_config_unknown_field / app_config_invalid, named).
+              saveAppConfig.mutate({ templateId: view.templateId, appConfig, baseVersion: view.version });
+            }}
+            saving={saveAppConfig.isPending}
+            saved={saveAppConfig.isSuccess}
+            error={saveAppConfig.error}
+            onReload={reload}
+          />
+          <Preview appId={appId} templateId={view.templateId} />
+        </>
       )}
     </section>
   );
