@@ -4,7 +4,8 @@
  * with the printed admin key → invite a merchant → authorize it on the sandbox page → it is listed → a
  * rollout to all merchants → progress reaches done → the merchant's QR code is shown → a viewer key sees
  * no release button, nor any channel or policy button; a `stable` channel put through the channels page
- * and the merchant's onboarding card with its dry run. A screenshot of each page goes to test-artifacts/console/. `npm run test:browser`.
+ * and the merchant's onboarding card with its dry run; the ext.json panel (template defaults, the custom config
+ * and the app config saved apart, the upload preview, refusals named, a stale save). A screenshot of each page goes to test-artifacts/console/. `npm run test:browser`.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { openBrowser, ROOT, startProduct, stopProduct, type Started } from './harness.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'console');
+// The sticky top bar would cover part of an element scrolled under it in the element's screenshot.
+const UNSTICK = '.top { position: static !important; }';
 
 describe('the admin console in Chromium', () => {
   let product: Started | undefined;
@@ -242,6 +245,93 @@ describe('the admin console in Chromium', () => {
     assert.equal(await page.getByRole('alert').count(), 0, 'no error from the stuck list');
   });
 
+  test("the merchant's ext.json: custom config and app config saved apart, the upload preview, refusals named", async () => {
+    type ExtView = { templateId: number; version: number; overrides: Record<string, unknown>; appConfigOverrides: Record<string, unknown> };
+    type Preview = { extJson: { extEnable: boolean; extAppId: string; ext: Record<string, unknown>; tabBar?: { color?: string; list?: { pagePath: string; text?: string }[] }; pages?: string[] } };
+    const { templateId } = await api<ExtView>('GET', `/api/v1/merchants/${appId}/ext`);
+
+    // The template's defaults on the templates page: a tab bar every merchant inherits.
+    await page.getByRole('link', { name: '模板', exact: true }).click();
+    await page.getByTestId(`template-ext-open-${templateId}`).click();
+    const defaults = page.getByTestId('template-ext');
+    await defaults.getByRole('heading', { name: `模板 ${templateId} 的 ext.json 默认值` }).waitFor();
+    const tabBar = { color: '#666666', list: [{ pagePath: 'pages/index/index', text: '首页' }, { pagePath: 'pages/me/index', text: '我的' }] };
+    await page.locator('#template-ext-app-config').fill(JSON.stringify({ tabBar }));
+    await page.getByTestId('template-ext-app-config-save').click();
+    await page.getByTestId('template-ext-app-config-saved').waitFor();
+    const template = await api<{ ext: unknown; appConfig: unknown; version: number }>('GET', `/api/v1/templates/${templateId}/ext`);
+    assert.deepEqual(template.appConfig, { tabBar });
+    await defaults.screenshot({ path: join(ARTIFACTS, '18-template-ext.png'), style: UNSTICK });
+
+    await page.goto(`${product!.url}/merchants/${appId}`);
+    const panel = page.getByTestId('ext-panel');
+    await panel.getByRole('heading', { name: 'ext.json 配置' }).waitFor();
+    const preview = panel.getByTestId('ext-preview');
+    await preview.filter({ hasText: '我的' }).waitFor();
+    const shown = async (): Promise<Preview['extJson']> => JSON.parse((await preview.textContent()) ?? '') as Preview['extJson'];
+
+    // App config: one tab's text, for this merchant only (the tab list merges by pagePath).
+    const before = await api<ExtView>('GET', `/api/v1/merchants/${appId}/ext`);
+    const tabOverride = { tabBar: { list: [{ pagePath: 'pages/me/index', text: '会员中心' }] } };
+    await panel.getByRole('group', { name: /小程序配置/ }).getByLabel('商家覆盖（JSON）').fill(JSON.stringify(tabOverride));
+    await page.getByTestId('ext-app-config-save').click();
+    await page.getByTestId('ext-app-config-saved').waitFor();
+    await preview.filter({ hasText: '会员中心' }).waitFor();
+    const sent = await shown();
+    assert.equal(sent.extEnable, true);
+    assert.equal(sent.extAppId, appId, 'the preview is for this merchant');
+    assert.deepEqual(sent.tabBar, { color: '#666666', list: [{ pagePath: 'pages/index/index', text: '首页' }, { pagePath: 'pages/me/index', text: '会员中心' }] });
+    assert.deepEqual(sent, (await api<Preview>('GET', `/api/v1/merchants/${appId}/ext/preview?templateId=${templateId}`)).extJson, 'the panel shows what the API says an upload sends');
+    const afterAppConfig = await api<ExtView>('GET', `/api/v1/merchants/${appId}/ext`);
+    assert.deepEqual([afterAppConfig.version, afterAppConfig.appConfigOverrides, afterAppConfig.overrides], [before.version + 1, tabOverride, before.overrides], 'only the app config was sent');
+
+    // Custom config on its own: the app config is kept.
+    await page.locator('#ext-overrides').fill('{"shopName": "一号店"}');
+    await page.getByTestId('ext-overrides-save').click();
+    await page.getByTestId('ext-overrides-saved').waitFor();
+    await preview.filter({ hasText: '一号店' }).waitFor();
+    assert.equal((await shown()).ext.shopName, '一号店');
+    const afterCustom = await api<ExtView>('GET', `/api/v1/merchants/${appId}/ext`);
+    assert.deepEqual([afterCustom.version, afterCustom.appConfigOverrides, afterCustom.overrides], [before.version + 2, tabOverride, { shopName: '一号店' }]);
+    await panel.screenshot({ path: join(ARTIFACTS, '19-ext-panel.png'), style: UNSTICK });
+
+    // An unknown app config field: refused by the server, the field named, nothing saved.
+    await page.locator('#ext-app-config').fill(JSON.stringify({ ...tabOverride, themeColor: '#fe3666' }));
+    await page.getByTestId('ext-app-config-save').click();
+    const refused = page.getByTestId('ext-app-config-refused');
+    await refused.getByText('“themeColor” 不是 ext.json 的字段').waitFor();
+    assert.match((await refused.textContent()) ?? '', /app_config_unknown_field/);
+    await panel.screenshot({ path: join(ARTIFACTS, '20-ext-refused.png'), style: UNSTICK });
+    const unchanged = await api<ExtView>('GET', `/api/v1/merchants/${appId}/ext`);
+    assert.deepEqual([unchanged.version, unchanged.appConfigOverrides], [afterCustom.version, tabOverride], 'nothing was saved');
+
+    // Not JSON / not an object: said before anything is sent.
+    await page.locator('#ext-app-config').fill('[1, 2]');
+    await panel.getByText('必须是 JSON 对象。').waitFor();
+    assert.ok(await page.getByTestId('ext-app-config-save').isDisabled());
+
+    // Valid alone, invalid assembled: pages narrowed to one, while the inherited tab bar names another.
+    await page.locator('#ext-app-config').fill(JSON.stringify({ ...tabOverride, pages: ['pages/index/index'] }));
+    await page.getByTestId('ext-app-config-save').click();
+    await page.getByTestId('ext-app-config-saved').waitFor();
+    const invalid = panel.getByTestId('ext-preview-invalid');
+    await invalid.getByText('字段 tabBar.list').waitFor();
+    assert.equal(await preview.count(), 0, 'no document is shown for an invalid one');
+    await page.locator('#ext-app-config').fill(JSON.stringify(tabOverride));
+    await page.getByTestId('ext-app-config-save').click();
+    await preview.filter({ hasText: '会员中心' }).waitFor();
+
+    // Someone else saves meanwhile: the console's save is refused as stale, and a reload shows theirs.
+    const current = await api<ExtView>('GET', `/api/v1/merchants/${appId}/ext`);
+    await api('PUT', `/api/v1/merchants/${appId}/ext`, { templateId, overrides: { shopName: '二号店' }, baseVersion: current.version });
+    await page.locator('#ext-app-config').fill(JSON.stringify({ tabBar: { list: [{ pagePath: 'pages/me/index', text: '我的会员' }] } }));
+    await page.getByTestId('ext-app-config-save').click();
+    await page.getByTestId('ext-app-config-conflict').getByRole('button', { name: '重新加载' }).click();
+    await page.getByTestId('ext-overrides-effective').filter({ hasText: '二号店' }).waitFor();
+    assert.equal(await page.getByTestId('ext-app-config-conflict').count(), 0);
+    await preview.filter({ hasText: '二号店' }).waitFor();
+  });
+
   test('a viewer key cannot see the release button (nor any other action)', async () => {
     const viewer = await api<{ key: string }>('POST', '/api/v1/keys', { name: 'console viewer', role: 'viewer' });
     await page.getByRole('button', { name: '退出' }).click();
@@ -253,6 +343,11 @@ describe('the admin console in Chromium', () => {
     assert.equal(await page.getByTestId('action-release').count(), 0);
     assert.equal(await page.getByTestId('action-upload').count(), 0);
     assert.equal(await page.getByRole('button', { name: '保存服务器域名' }).count(), 0);
+    // The ext.json panel: both parts and the preview to read, nothing to save.
+    await page.getByTestId('ext-preview').filter({ hasText: appId }).waitFor();
+    assert.equal(await page.getByTestId('ext-overrides-save').count(), 0);
+    assert.equal(await page.getByTestId('ext-app-config-save').count(), 0);
+    assert.notEqual(await page.locator('#ext-app-config').getAttribute('readonly'), null, 'the app config is read-only');
     await shot('14-merchant-viewer');
     await page.getByRole('link', { name: '商家', exact: true }).click();
     await page.getByRole('link', { name: appId }).waitFor();
@@ -267,5 +362,11 @@ describe('the admin console in Chromium', () => {
     assert.equal(await page.getByTestId('new-channel').count(), 0);
     assert.equal(await page.getByTestId('save-channel').count(), 0);
     assert.equal(await page.getByTestId('save-policy').count(), 0);
+    // Template defaults: open to read, no save button.
+    await page.getByRole('link', { name: '模板', exact: true }).click();
+    await page.locator('[data-testid^="template-ext-open-"]').first().click();
+    await page.locator('#template-ext-app-config').waitFor();
+    assert.equal(await page.getByTestId('template-ext-custom-save').count(), 0);
+    assert.equal(await page.getByTestId('template-ext-app-config-save').count(), 0);
   });
 });
