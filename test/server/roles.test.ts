@@ -64,6 +64,7 @@ const REQUIRED: Record<string, Role> = {
   'GET /api/v1/templates/{templateId}/ext': 'viewer',
   'GET /api/v1/merchants/{appId}/ext': 'viewer',
   'GET /api/v1/merchants/{appId}/ext/history': 'viewer',
+  'GET /api/v1/merchants/{appId}/ext/preview': 'viewer',
   'GET /api/v1/channels': 'viewer',
   'GET /api/v1/channels/{name}': 'viewer',
   'GET /api/v1/onboarding': 'viewer',
@@ -236,7 +237,7 @@ for (const dialect of dialectTargets()) {
 
     test('read routes are open to a viewer', async () => {
       const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
-      assert.equal(reads.length, 22);
+      assert.equal(reads.length, 23);
       // Something to show on the QR code.
       assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
       for (const route of reads) {
