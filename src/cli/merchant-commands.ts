@@ -1,4 +1,4 @@
-/** `merchants list`, `merchants onboard`. */
+/** `merchants list`, `merchants onboard`, `merchants ext`. */
 import type { Merchant } from '../../web/src/api/shapes.ts';
 import { allPages, ok } from './api-client.ts';
 import { type Command, flag, intOption, oneOf, stringOption } from './command.ts';
@@ -48,4 +48,22 @@ const onboard: Command = {
   },
 };
 
-export const merchantCommands: Command[] = [list, onboard];
+const ext: Command = {
+  group: 'merchants',
+  name: 'ext',
+  summary: "the ext.json an upload to the merchant would send now (extEnable, extAppId, ext, app config)",
+  usage: '<appId> [--template <id>]',
+  args: ['appId'],
+  help: ['--template <id>     the template (default: the newest synced)'],
+  options: { template: { type: 'string' } },
+  async run({ args, values, api, out }) {
+    const appId = args[0] ?? '';
+    const templateId = intOption(values, 'template', { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const preview = await ok(api.rest.GET('/api/v1/merchants/{appId}/ext/preview', { params: { path: { appId }, query: { templateId } } }));
+    if (out.json) return out.data(preview);
+    out.note(`template ${preview.templateId}, merchant ${preview.appId}`);
+    for (const line of JSON.stringify(preview.extJson, null, 2).split('\n')) out.line(line);
+  },
+};
+
+export const merchantCommands: Command[] = [list, onboard, ext];
