@@ -6,6 +6,7 @@ import * as initial from '../../src/store/migrations/2026-11-25-0001-initial.ts'
 import * as rollouts from '../../src/store/migrations/2026-11-25-0002-rollouts.ts';
 import * as templatesExt from '../../src/store/migrations/2026-11-25-0003-templates-ext.ts';
 import * as channelsOnboarding from '../../src/store/migrations/2026-11-25-0006-channels-onboarding.ts';
+import * as appConfig from '../../src/store/migrations/2026-12-07-0008-app-config.ts';
 import { migrateToLatest, migrationNames, openDatabase, openStore, parseDatabaseUrl, type SqlStore } from '../../src/store/index.ts';
 import { dialectTargets, TEST_SECRET_KEY } from './dialects.ts';
 
@@ -134,6 +135,24 @@ for (const target of dialectTargets()) {
       await templatesExt.up(db);
       await channelsOnboarding.up(db);
       assert.deepEqual(await tableNames(store), TABLES);
+    });
+
+    test('ext documents written before the app config migration read as before, with no app config', async () => {
+      const { url } = target.fresh();
+      const store = await target.open(url);
+      stores.push(store);
+      const db = store.database.db as unknown as Kysely<unknown>;
+      // The schema as it was before 0008, and rows as that version wrote them.
+      await appConfig.down(db);
+      await sql`insert into template_ext (template_id, ext_json, version, updated_at, updated_by) values (1, ${'{"theme":"red"}'}, 3, 10, 'k1')`.execute(db);
+      await sql`insert into merchant_ext (app_id, template_id, overrides_json, version, updated_at, updated_by) values ('ks1', 1, ${'{"shopName":"川味"}'}, 2, 11, null)`.execute(db);
+      await sql`insert into ext_history (template_id, app_id, version, document_json, actor_key_id, at) values (1, 'ks1', 2, ${'{"shopName":"川味"}'}, null, 11)`.execute(db);
+      await appConfig.up(db);
+      assert.deepEqual(await store.ext.get(1, null), { document: { theme: 'red' }, appConfig: {}, version: 3, updatedAt: 10, updatedBy: 'k1' });
+      assert.deepEqual(await store.ext.get(1, 'ks1'), { document: { shopName: '川味' }, appConfig: {}, version: 2, updatedAt: 11, updatedBy: null });
+      assert.deepEqual((await store.ext.history({ templateId: 1, appId: 'ks1', limit: 5 })).items.map((h) => [h.version, h.document, h.appConfig]), [[2, { shopName: '川味' }, {}]]);
+      // And the next write goes on from the stored version.
+      assert.equal((await store.ext.save({ templateId: 1, appId: 'ks1', document: { shopName: '川味' }, appConfig: { pages: ['pages/index/index'] }, baseVersion: 2, actorKeyId: null, at: 12 }))?.version, 3);
     });
 
     if (target.name === 'postgres') {
