@@ -231,6 +231,16 @@ export class KuaishouClient {
     return { capability, ...(await this.call('getCapabilityStatus', accessToken, { capability }, options)) };
   }
 
+  /** R1: exchanges a `ks.login` code of this mini-program for the user's openId and session key. */
+  code2Session(accessToken: string, jsCode: string, options?: CallOptions): Promise<T.CodeSession> {
+    return this.call('code2Session', accessToken, { jsCode }, options);
+  }
+
+  /** R2: sends a subscription message to one user of this mini-program. */
+  sendSubscriptionMessage(accessToken: string, input: T.SubscriptionMessageInput, options?: CallOptions): Promise<T.Done> {
+    return this.call('sendSubscriptionMessage', accessToken, input, options);
+  }
+
   /** A12: the component's template library. */
   listTemplates(componentAccessToken: string, options?: CallOptions): Promise<T.Template[]> {
     return this.call('listTemplates', componentAccessToken, undefined, options);

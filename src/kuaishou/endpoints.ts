@@ -52,6 +52,8 @@ export interface Endpoint<In, Out> {
   style: ResponseStyle;
   /** Set when success is not JSON but bytes (the QR code). */
   binary?: true;
+  /** How a POST body goes on the wire (default JSON); `form`: application/x-www-form-urlencoded (R2). */
+  encoding?: 'json' | 'form';
   /** The permission set a merchant must have granted (authorizer calls only). */
   permissionSet?: T.PermissionSetId;
   /** Safe to resend after a timeout or 5xx (the platform may have done it already). */
@@ -341,6 +343,29 @@ export const ENDPOINTS = {
           createdAt: seconds(t.number('create_time')),
         })),
   }),
+
+  // ---- R1–R2: the runtime of a merchant's mini-program (docs/runtime.md) -----------------------------
+  code2Session: endpoint<{ jsCode: string }, T.CodeSession>({
+    // A js_code is single-use: a resend after a lost answer would fail, so not idempotent.
+    row: 'R1', source: 'code', method: 'GET', path: '/openapi/mp/tp/auth/code2session',
+    credential: 'authorizerToken', style: 'openapi', idempotent: false,
+    encode: (input) => ({ query: { js_code: input.jsCode } }),
+    decode: (answer, op) => {
+      const f = json(answer, op);
+      return { openId: f.string('open_id'), sessionKey: f.string('session_key') };
+    },
+  }),
+  sendSubscriptionMessage: endpoint<T.SubscriptionMessageInput, T.Done>({
+    // Path and form fields doc (single-app form); the on-behalf credentials inferred. A resend sends twice.
+    row: 'R2', source: 'inferred', method: 'POST', path: '/openapi/mp/developer/message/template/send',
+    credential: 'authorizerToken', style: 'openapi', idempotent: false, encoding: 'form',
+    encode: (input) => {
+      const body: W.WireMessageSendRequest = { template_id: input.templateId, to_user: input.toOpenId, data: JSON.stringify(input.data) };
+      if (input.page !== undefined) body.page = input.page;
+      return { body };
+    },
+    decode: done,
+  }),
 } as const;
 
 export type Operation = keyof typeof ENDPOINTS;
@@ -400,6 +425,10 @@ export const ERROR_CODES = {
   NO_PASSED_AUDIT: { code: 403206, kind: 'business', source: 'inferred', message: 'no passed, unreleased audit version' },
   ROLLBACK_NOT_ALLOWED: { code: 403207, kind: 'business', source: 'inferred', message: 'no previous online version to roll back to' },
   CAPABILITY_IN_PROGRESS: { code: 403301, kind: 'business', source: 'inferred', message: 'capability application already in progress or approved' },
+  JS_CODE_INVALID: { code: 403401, kind: 'business', source: 'inferred', message: 'js_code invalid, expired, used, or from another mini-program' },
+  MESSAGE_TEMPLATE_INVALID: { code: 403501, kind: 'business', source: 'inferred', message: 'template_id is not a subscription message template of this mini-program' },
+  MESSAGE_USER_INVALID: { code: 403502, kind: 'business', source: 'inferred', message: 'to_user is not a user of this mini-program' },
+  MESSAGE_DATA_INVALID: { code: 403503, kind: 'business', source: 'inferred', message: 'data is not a JSON object of template fields' },
 } as const satisfies Record<string, ErrorCodeRow>;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

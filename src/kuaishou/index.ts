@@ -64,3 +64,4 @@ export { credentialKeys, type StoredCredential, type TokenStore } from './tokens
 export { MemoryTokenStore } from './tokens/memory-token-store.ts';
 export { TokenManager, type AuthorizationGrant, type TokenManagerOptions } from './tokens/token-manager.ts';
 export * from './push/index.ts';
+export { openPhoneNumber, sealPhoneNumber, PhoneDataError, type PhoneDataProblem, type OpenPhoneNumberInput } from './phone-number.ts';

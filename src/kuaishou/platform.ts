@@ -1,5 +1,6 @@
 import { KuaishouClient, type CallOptions, type KuaishouClientOptions } from './client.ts';
 import { buildExtJson } from './ext-json.ts';
+import { openPhoneNumber } from './phone-number.ts';
 import { MemoryTokenStore } from './tokens/memory-token-store.ts';
 import { TokenManager, type AuthorizationGrant, type TokenManagerOptions } from './tokens/token-manager.ts';
 import type { TokenStore } from './tokens/token-store.ts';
@@ -107,5 +108,21 @@ export class KuaishouPlatform {
 
   getCapabilityStatus(appId: string, capability: T.Capability, options?: CallOptions): Promise<T.CapabilityState> {
     return this.as(appId, (token) => this.client.getCapabilityStatus(token, capability, options));
+  }
+
+  // ---- The merchant's mini-program at run time ---------------------------------------------------------
+
+  /** R1 with the merchant's token: a code from another mini-program is refused by the platform. */
+  code2Session(appId: string, jsCode: string, options?: CallOptions): Promise<T.CodeSession> {
+    return this.as(appId, (token) => this.client.code2Session(token, jsCode, options));
+  }
+
+  sendSubscriptionMessage(appId: string, input: T.SubscriptionMessageInput, options?: CallOptions): Promise<T.Done> {
+    return this.as(appId, (token) => this.client.sendSubscriptionMessage(token, input, options));
+  }
+
+  /** Opens a `getPhoneNumber` answer with the user's session key; no call is made. */
+  decryptPhoneNumber(appId: string, sessionKey: string, sealed: T.EncryptedUserData): T.PhoneNumber {
+    return openPhoneNumber({ appId, sessionKey, ...sealed });
   }
 }

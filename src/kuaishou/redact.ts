@@ -22,6 +22,8 @@ const SECRET_PARAMS = [
   'authorization_code',
   'pre_auth_code',
   'code',
+  'js_code',
+  'session_key',
   'encrypt_key',
   'message_key',
   'token',
@@ -41,6 +43,9 @@ const SECRET_KEYS = [
   'preAuthCode',
   'authorizationCode',
   'encryptedMsg',
+  'sessionKey',
+  'sessionToken',
+  'encryptedData',
   ...SECRET_PARAMS.filter((name) => name.includes('_')),
 ];
 

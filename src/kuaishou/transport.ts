@@ -33,7 +33,18 @@ export interface OutgoingRequest {
 }
 
 const JSON_HEADERS = { accept: 'application/json', 'content-type': 'application/json; charset=utf-8' };
+const FORM_HEADERS = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
 const GET_HEADERS = { accept: 'application/json, image/png' };
+
+/** A POST body as the row wants it on the wire: JSON, or form fields (every value already text). */
+function encodeBody(endpoint: Endpoint<never, unknown>, body: unknown): { headers: Record<string, string>; text: string } {
+  if (endpoint.encoding !== 'form') return { headers: JSON_HEADERS, text: JSON.stringify(body ?? {}) };
+  const fields = new URLSearchParams();
+  for (const [name, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+    if (value !== undefined) fields.set(name, String(value));
+  }
+  return { headers: FORM_HEADERS, text: fields.toString() };
+}
 
 /** Sends one endpoint call: URL, timeout, typed errors, and resends under the policy and the budget. */
 const TIMEOUT_SLOT_MS = 50;
@@ -86,13 +97,14 @@ export class Transport {
     const timeout = this.timeoutSignal(timeoutMs);
     const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
     const isPost = endpoint.method === 'POST';
+    const post = isPost ? encodeBody(endpoint, request.body) : undefined;
     let response: Response;
     let bytes: Uint8Array;
     try {
       response = await this.options.fetch(url, {
         method: endpoint.method,
-        headers: isPost ? JSON_HEADERS : GET_HEADERS,
-        body: isPost ? JSON.stringify(request.body ?? {}) : null,
+        headers: post ? post.headers : GET_HEADERS,
+        body: post ? post.text : null,
         signal,
       });
       bytes = new Uint8Array(await response.arrayBuffer());

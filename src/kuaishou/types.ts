@@ -154,3 +154,36 @@ export interface Template {
 
 /** Operations that return nothing but success. */
 export type Done = Record<string, never>;
+
+// ---- R1–R2: the runtime of a merchant's mini-program -----------------------------------------------
+
+/** R1: what a `ks.login` code of one mini-program is worth. `sessionKey` is a secret: never log or show it. */
+export interface CodeSession {
+  openId: string;
+  /** base64 of 16 bytes: the key the user's encrypted data (phone number) is sealed with. */
+  sessionKey: string;
+}
+
+/** R2: a subscription message to one user of the mini-program. */
+export interface SubscriptionMessageInput {
+  templateId: string;
+  /** The user's openId in this mini-program. */
+  toOpenId: string;
+  /** The page the message opens, with its query (optional). */
+  page?: string;
+  /** The template's fields, e.g. `{"thing1": {"value": "川味小馆"}}`; sent as JSON text. */
+  data: Record<string, unknown>;
+}
+
+/** What the `getPhoneNumber` button gives the page, to be opened on the server with the session key. */
+export interface EncryptedUserData {
+  encryptedData: string;
+  iv: string;
+}
+
+/** An opened phone number (the watermark checked and dropped). */
+export interface PhoneNumber {
+  phoneNumber: string;
+  purePhoneNumber: string;
+  countryCode: string;
+}

@@ -228,3 +228,27 @@ export type WirePushEvent =
   | WireReAuthorizationCodeEvent
   | WireAuditResultEvent
   | WireCapabilityResultEvent;
+
+// ---- R1–R2 ----------------------------------------------------------------------------------------------
+
+/** R1 answer (code): snake_case like the other `/openapi` rows. */
+export interface WireCode2SessionAnswer {
+  open_id: string;
+  session_key: string;
+}
+
+/** R2 request (doc for the single-app form): form-urlencoded fields, `data` as JSON text. */
+export interface WireMessageSendRequest {
+  template_id: string;
+  to_user: string;
+  page?: string;
+  data: string;
+}
+
+/** The plaintext of a `getPhoneNumber` encryptedData (inferred from the sibling platforms). */
+export interface WirePhoneNumberPlaintext {
+  phoneNumber: string;
+  purePhoneNumber: string;
+  countryCode: string;
+  watermark: { appid: string; timestamp: number };
+}
