@@ -41,7 +41,8 @@ function encodeBody(endpoint: Endpoint<never, unknown>, body: unknown): { header
   if (endpoint.encoding !== 'form') return { headers: JSON_HEADERS, text: JSON.stringify(body ?? {}) };
   const fields = new URLSearchParams();
   for (const [name, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
-    if (value !== undefined) fields.set(name, String(value));
+    if (value === undefined) continue;
+    fields.set(name, typeof value === 'string' ? value : JSON.stringify(value));
   }
   return { headers: FORM_HEADERS, text: fields.toString() };
 }
