@@ -13,6 +13,7 @@ import * as rolloutStepClaims from './migrations/2026-11-25-0005-rollout-step-cl
 import * as channelsOnboarding from './migrations/2026-11-25-0006-channels-onboarding.ts';
 import * as channelCreatedAt from './migrations/2026-12-07-0007-channel-created-at.ts';
 import * as appConfig from './migrations/2026-12-07-0008-app-config.ts';
+import * as runtime from './migrations/2026-12-07-0009-runtime.ts';
 import type { Schema } from './schema.ts';
 
 /** Every migration, by name; names sort by date. Add new ones at the end; never edit a released one. */
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-0006-channels-onboarding': channelsOnboarding,
   '2026-12-07-0007-channel-created-at': channelCreatedAt,
   '2026-12-07-0008-app-config': appConfig,
+  '2026-12-07-0009-runtime': runtime,
 };
 
 /** Names of the migrations this build knows, oldest first. */

@@ -228,6 +228,45 @@ export interface OnboardingsTable {
   updated_at: number;
 }
 
+export interface RuntimeSessionsTable {
+  /** Sortable id; the SecretBox context of `session_key` (`runtime-session:<id>`). */
+  id: string;
+  /** SHA-256 hex of the session token (the token itself is never stored). */
+  token_hash: string;
+  app_id: string;
+  open_id: string;
+  /** The platform's session_key, sealed. */
+  session_key: string;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  /** `logout` or `revoked`. */
+  ended_reason: string | null;
+}
+
+export interface RuntimeUsersTable {
+  app_id: string;
+  open_id: string;
+  first_seen_at: number;
+  last_seen_at: number;
+  /** JSON of the `PhoneNumber`, sealed (context `runtime-phone:<appId>:<openId>`); null: none bound. */
+  phone: string | null;
+  phone_masked: string | null;
+  phone_bound_at: number | null;
+}
+
+export interface RuntimeMessagesTable {
+  id: string;
+  app_id: string;
+  open_id: string;
+  template_id: string;
+  page: string | null;
+  sent_at: number;
+  /** `sent` or `failed`. */
+  result: string;
+  error_code: string | null;
+}
+
 export interface Schema {
   credentials: CredentialsTable;
   leases: LeasesTable;
@@ -247,4 +286,7 @@ export interface Schema {
   channel_promotions: ChannelPromotionsTable;
   onboarding_policy: OnboardingPolicyTable;
   onboardings: OnboardingsTable;
+  runtime_sessions: RuntimeSessionsTable;
+  runtime_users: RuntimeUsersTable;
+  runtime_messages: RuntimeMessagesTable;
 }
