@@ -18,3 +18,4 @@ export { joining, transactor, type Transact } from './transact.ts';
 export { SqlChannelRepository } from './channel-repository.ts';
 export { SqlOnboardingRepository } from './onboarding-repository.ts';
 export { SqlCredentialExpiryRepository } from './credential-expiry-repository.ts';
+export { MAX_USERS_PAGE, SqlRuntimeRepository } from './runtime-repository.ts';

@@ -17,6 +17,7 @@ import { migrateToLatest } from './migrate.ts';
 import { SqlExtRepository } from './ext-repository.ts';
 import { SqlPushEventRepository } from './push-event-repository.ts';
 import { SqlRolloutRepository } from './rollout-repository.ts';
+import { SqlRuntimeRepository } from './runtime-repository.ts';
 import type { Schema } from './schema.ts';
 import { SecretBox } from './secret-box.ts';
 import { SqlTokenStore } from './sql-token-store.ts';
@@ -28,6 +29,7 @@ export interface SqlRepositories extends Repositories {
   rollouts: SqlRolloutRepository;
   channels: SqlChannelRepository;
   onboardings: SqlOnboardingRepository;
+  runtime: SqlRuntimeRepository;
 }
 
 export interface OpenStoreOptions extends OpenDatabaseOptions {
@@ -72,6 +74,8 @@ export class SqlStore implements Store {
   readonly channels: SqlChannelRepository;
   /** Per-merchant onboarding records. */
   readonly onboardings: SqlOnboardingRepository;
+  /** The merchant runtime's sessions, users and message records (docs/runtime.md; the runtime's `RuntimeRepository`). */
+  readonly runtime: SqlRuntimeRepository;
   /** The `TokenStore` to give `KuaishouPlatform`/`TokenManager`: shared by every instance on this database. */
   readonly tokenStore: SqlTokenStore;
   /** When the component's credentials in `tokenStore` expire, without their values (for /metrics). */
@@ -81,7 +85,7 @@ export class SqlStore implements Store {
 
   constructor(
     readonly database: Database,
-    box: SecretBox,
+    private readonly box: SecretBox,
     private readonly now: () => number = Date.now,
     private readonly componentAppId?: string,
   ) {
@@ -100,6 +104,7 @@ export class SqlStore implements Store {
     this.ext = new SqlExtRepository(database.db, this.transact);
     this.channels = new SqlChannelRepository(database.db, this.transact);
     this.onboardings = new SqlOnboardingRepository(database.db);
+    this.runtime = new SqlRuntimeRepository(database.db, database.dialect, box, this.transact);
   }
 
   /**
@@ -132,6 +137,7 @@ export class SqlStore implements Store {
       rollouts: new SqlRolloutRepository(db, this.dialect, joining(db)),
       channels: new SqlChannelRepository(db, joining(db)),
       onboardings: new SqlOnboardingRepository(db),
+      runtime: new SqlRuntimeRepository(db, this.dialect, this.box, joining(db)),
     };
   }
 }
