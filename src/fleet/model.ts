@@ -66,7 +66,8 @@ export interface AuditLogEntry {
   errorCode: string | null;
 }
 
-export type Role = 'viewer' | 'operator' | 'admin';
+/** viewer < operator < admin reach /api/v1; runtime (the provider's business back end) reaches only the runtime-key routes of /runtime/v1. */
+export type Role = 'viewer' | 'operator' | 'admin' | 'runtime';
 
 export interface ApiKeyRecord {
   id: string;

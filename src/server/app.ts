@@ -20,6 +20,8 @@ import { merchantRoutes } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { platformRoutes } from './routes/platform.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
+import { merchantUserRoutes } from './routes/merchant-users.ts';
+import { RUNTIME_SCHEMAS, runtimeRoutes } from './routes/runtime.ts';
 import { systemRoutes } from './routes/system.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { SHARED_SCHEMAS, unrequireOptionalBodies } from './schemas.ts';
@@ -72,7 +74,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
     ctx.metrics.observeRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime);
     done();
   });
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...RUNTIME_SCHEMAS]) app.addSchema(schema);
   // Query strings and params are text: coerce them. JSON bodies are typed: never coerce (`true` is no template id).
   const coercing = validator(true);
   const strict = validator(false);
@@ -84,9 +86,17 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
       info: {
         title: 'ks-isv REST API',
         version: '1',
-        description: 'Operate every merchant mini-program of a Kuaishou service provider. Authenticate with `Authorization: Bearer <API key>`.',
+        description:
+          'Operate every merchant mini-program of a Kuaishou service provider (/api/v1, `Authorization: Bearer <API key>`), and serve them at run time (/runtime/v1, tag `runtime`: a mini-program user\'s session token, or a `runtime` API key for the provider\'s business back end).',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      tags: [{ name: 'runtime', description: 'The one back end of every merchant mini-program: sessions, the user, phone number, messages (docs/runtime.md)' }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer' },
+          runtimeSession: { type: 'http', scheme: 'bearer', description: 'A session token (kss_…) from POST /runtime/v1/sessions' },
+          runtimeKey: { type: 'http', scheme: 'bearer', description: 'An API key with role runtime' },
+        },
+      },
       security: [{ apiKey: [] }],
     },
     transformObject: (document) => unrequireOptionalBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject),
@@ -95,7 +105,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => app.swagger());
 
-  registerAuth(app, { keys: ctx.store.apiKeys });
+  registerAuth(app, { keys: ctx.store.apiKeys, sessions: ctx.runtime });
   systemRoutes(app, ctx);
   merchantRoutes(app, ctx);
   operationRoutes(app, ctx);
@@ -105,6 +115,8 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   templateRoutes(app, ctx);
   channelRoutes(app, ctx);
   platformRoutes(app, ctx);
+  merchantUserRoutes(app, ctx);
+  runtimeRoutes(app, ctx);
   await callbackRoutes(app, ctx);
   return app;
 }

@@ -47,6 +47,12 @@ export interface ServerConfig {
   onboardingForcedOff: boolean;
   /** METRICS_TOKEN: when set, GET /metrics wants `Authorization: Bearer <it>`; undefined: /metrics is public. */
   metricsToken: string | undefined;
+  /**
+   * The runtime (docs/runtime.md): KS_RUNTIME_SESSION_TTL_S (default 604800: 7 days), and logins per minute
+   * per client address (KS_RUNTIME_LOGINS_PER_IP_PER_MIN, default 60) and per merchant
+   * (KS_RUNTIME_LOGINS_PER_APP_PER_MIN, default 3000); 0: no limit.
+   */
+  runtime: { sessionTtlS: number; loginsPerIpPerMin: number; loginsPerAppPerMin: number };
 }
 
 export class ConfigError extends Error {
@@ -140,7 +146,20 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     publicRateLimitPerMin: publicRateLimit(env),
     onboardingForcedOff: onboardingSwitch(env),
     metricsToken: metricsToken(env),
+    runtime: {
+      sessionTtlS: wholeNumber(env, 'KS_RUNTIME_SESSION_TTL_S', 604_800, 60, 365 * 86_400, 'seconds'),
+      loginsPerIpPerMin: wholeNumber(env, 'KS_RUNTIME_LOGINS_PER_IP_PER_MIN', 60, 0, 1_000_000, 'logins per minute (0: off)'),
+      loginsPerAppPerMin: wholeNumber(env, 'KS_RUNTIME_LOGINS_PER_APP_PER_MIN', 3000, 0, 1_000_000, 'logins per minute (0: off)'),
+    },
   };
+}
+
+function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number, unit: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number of ${unit} from ${min} to ${max} (got "${raw}")`);
+  return value;
 }
 
 /**

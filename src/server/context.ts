@@ -10,6 +10,8 @@ import type { PushService } from '../fleet/push-service.ts';
 import type { RolloutService } from '../fleet/rollout-service.ts';
 import type { TemplateService } from '../fleet/template-service.ts';
 import type { PushKeys } from '../kuaishou/index.ts';
+import type { ActiveSession } from '../runtime/model.ts';
+import type { RuntimeService } from '../runtime/runtime-service.ts';
 import type { Metrics } from './metrics.ts';
 
 /** What the routes work with: the fleet services and a few server-side facts. */
@@ -24,6 +26,10 @@ export interface ServerContext {
   onboarding: OnboardingService;
   /** The platform probe (POST /api/v1/platform/probe). */
   probe: ProbeService;
+  /** The merchants' mini-programs' back end (/runtime/v1). */
+  runtime: RuntimeService;
+  /** Login limits of POST /runtime/v1/sessions, per client address and per merchant, per minute (0: none). */
+  runtimeLoginLimits: { perIp: number; perApp: number };
   store: Store;
   pushKeys: PushKeys;
   metrics: Metrics;
@@ -33,10 +39,12 @@ export interface ServerContext {
 }
 
 /**
- * Who may call a route: a role, `public` (anyone, rate-limited per IP), or `push` (the platform's pushes:
- * authenticated by their signature, not rate-limited, so a burst of audit results is never refused).
+ * Who may call a route: a role (`runtime`: exactly that role; the others: that rank or higher), `public`
+ * (anyone, rate-limited per IP), `push` (the platform's pushes: authenticated by their signature, not
+ * rate-limited, so a burst of audit results is never refused), `session` (a mini-program user's session
+ * token), or `login` (a mini-program before it has a session: limited by the route itself).
  */
-export type Access = Role | 'public' | 'push';
+export type Access = Role | 'public' | 'push' | 'session' | 'login';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,6 +52,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: Actor | undefined;
+    /** Set on `session` routes by the auth hook. */
+    runtimeSession: ActiveSession | undefined;
   }
 }
 
@@ -51,4 +61,10 @@ declare module 'fastify' {
 export function actorOf(request: { actor: Actor | undefined }): Actor {
   if (!request.actor) throw new Error('route declared public but reads the actor');
   return request.actor;
+}
+
+/** The session of a `session` route (the auth hook has run). */
+export function sessionOf(request: { runtimeSession: ActiveSession | undefined }): ActiveSession {
+  if (!request.runtimeSession) throw new Error('route is not a session route but reads the session');
+  return request.runtimeSession;
 }

@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FleetError, type FleetErrorType } from '../fleet/errors.ts';
+import { RuntimeError, type RuntimeErrorType } from '../runtime/errors.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -21,6 +22,15 @@ const STATUS: Record<FleetErrorType, number> = {
   not_found: 404,
   conflict: 409,
   not_allowed: 403,
+  platform_rejected: 422,
+  upstream_unavailable: 502,
+};
+
+const RUNTIME_STATUS: Record<RuntimeErrorType, number> = {
+  invalid_data: 400,
+  unauthenticated: 401,
+  not_allowed: 403,
+  not_found: 404,
   platform_rejected: 422,
   upstream_unavailable: 502,
 };
@@ -45,6 +55,7 @@ export function errorBody(code: string, message: string, details: Record<string,
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof HttpError) return reply.code(error.status).send(errorBody(error.code, error.message, error.details));
   if (error instanceof FleetError) return reply.code(statusOf(error)).send(errorBody(error.code, error.message, error.details));
+  if (error instanceof RuntimeError) return reply.code(RUNTIME_STATUS[error.type]).send(errorBody(error.code, error.message, error.details));
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const issues = fastifyError.validation.map((issue) => ({ path: issue.instancePath || '/', message: issue.message ?? 'invalid' }));

@@ -228,7 +228,7 @@ export const TemplateSchema = Type.Object(
   { $id: 'Template' },
 );
 
-export const RoleSchema = Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]);
+export const RoleSchema = Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin'), Type.Literal('runtime')]);
 
 export const ApiKeySchema = Type.Object(
   {

@@ -18,6 +18,8 @@ import { RolloutService } from '../fleet/rollout-service.ts';
 import type { ExtFor } from '../fleet/rollout-steps.ts';
 import { TemplateService } from '../fleet/template-service.ts';
 import { ProbeService } from '../fleet/probe-service.ts';
+import type { MerchantFacts } from '../runtime/ports.ts';
+import { RuntimeService } from '../runtime/runtime-service.ts';
 import { KuaishouClient, KuaishouPlatform, overriddenRows, probePlatform, redact, TokenManager, type EndpointTable, type FetchLike } from '../kuaishou/index.ts';
 import { loadSecretKey, openStore, type SqlStore } from '../store/index.ts';
 import { bootstrapAdminKey } from './api-keys.ts';
@@ -210,6 +212,11 @@ export async function startService(config: ServerConfig, options: StartOptions =
       }
       // The first ticket makes the boot-time template sync possible.
       if (event.type === 'ticket') jobs.ticketArrived();
+      // A revoked merchant's sessions end (every use also checks the merchant, so they stop at once anyway).
+      if (event.type === 'unauthorized' && result !== 'failed') {
+        runtime.merchantRevoked(event.appId).catch((error: unknown) => logger.warn({ appId: event.appId, error: error instanceof Error ? error.message : String(error) }, 'could not end a revoked merchant\'s sessions'));
+        return;
+      }
       if (event.type !== 'auditResult') return;
       auditWakes
         .submit({ appId: event.appId, ...(event.passed && { passedVersion: event.userVersion }) })
@@ -221,6 +228,22 @@ export async function startService(config: ServerConfig, options: StartOptions =
     },
   });
   const jobs = new BackgroundJobs({ store, platform, logger, syncTemplates: () => templates.syncQuietly() });
+  // The runtime reads fleet's records: status and name, the phone capability, the ext a page reads
+  // (the merchant's effective custom config for the newest synced template: what its next upload sends).
+  const facts: MerchantFacts = {
+    merchant: async (appId) => {
+      const merchant = await store.merchants.get(appId);
+      return merchant && { status: merchant.status, name: merchant.name };
+    },
+    phoneNumberApproved: async (appId) => (await store.capabilities.get(appId, 'phone-number'))?.status === 'approved',
+    effectiveExt: async (appId) => {
+      const newest = await templates.newest();
+      return newest ? ext.effectiveExt(appId, newest.templateId) : {};
+    },
+  };
+  // Code exchanges and messages are on behalf of one merchant each, at the user's pace: not behind the
+  // rollouts' rate limit (a login must not wait for a wave of uploads).
+  const runtime = new RuntimeService({ repository: store.runtime, platform, facts, sessionTtlS: config.runtime.sessionTtlS });
   const ctx: ServerContext = {
     merchants,
     pushes,
@@ -236,6 +259,8 @@ export async function startService(config: ServerConfig, options: StartOptions =
       auditLog: store.auditLog,
       probe: (appId) => probePlatform({ client, tokens: platform.tokens, store: store.tokenStore }, { ...(appId === undefined ? {} : { appId }), beforeCall: () => limiter.acquire('finish') }),
     }),
+    runtime,
+    runtimeLoginLimits: { perIp: config.runtime.loginsPerIpPerMin, perApp: config.runtime.loginsPerAppPerMin },
     store,
     metrics,
     metricsToken: config.metricsToken,
@@ -253,6 +278,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
   );
   const generatedAdminKey = await bootstrapAdminKey(store.apiKeys, config.adminKey);
   let url = '';
+  let pruneTimer: NodeJS.Timeout | undefined;
   if (options.listen !== false) {
     try {
       url = (await app.listen({ port: config.port, host: config.host })).replace('[::1]', '127.0.0.1');
@@ -272,6 +298,10 @@ export async function startService(config: ServerConfig, options: StartOptions =
     }
     await jobs.ensureTicket();
     jobs.start();
+    pruneTimer = setInterval(() => {
+      runtime.prune().catch((error: unknown) => logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not prune runtime sessions'));
+    }, 3600_000);
+    pruneTimer.unref();
     rollouts.start();
     onboardingService.start();
   }
@@ -286,6 +316,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
       return url;
     },
     async close() {
+      clearInterval(pruneTimer);
       await onboardingService.stop();
       await rollouts.stop();
       await jobs.stop();

@@ -15,7 +15,7 @@ import { dialectTargets } from '../store/dialects.ts';
 const APP = 'ks0000000000000001';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+const RANK: Record<Role, number> = { runtime: 0, viewer: 1, operator: 2, admin: 3 };
 
 /** The role each /api/v1 operation needs. A route in the OpenAPI document but not here fails the suite. */
 const REQUIRED: Record<string, Role> = {
@@ -69,7 +69,16 @@ const REQUIRED: Record<string, Role> = {
   'GET /api/v1/channels/{name}': 'viewer',
   'GET /api/v1/onboarding': 'viewer',
   'GET /api/v1/merchants/{appId}/onboarding/plan': 'viewer',
+  'GET /api/v1/merchants/{appId}/runtime': 'viewer',
+  'GET /api/v1/merchants/{appId}/users': 'viewer',
 };
+
+/** The runtime-key routes of /runtime/v1 (the provider's business back end), with a well-formed request each. */
+const RUNTIME_KEY_ROUTES: [string, string, unknown][] = [
+  ['POST', '/runtime/v1/introspect', { sessionToken: 'kss_not-a-live-session' }],
+  ['GET', `/runtime/v1/merchants/${APP}/users`, undefined],
+  ['POST', `/runtime/v1/merchants/${APP}/messages`, { openId: 'nobody', templateId: 'tpl_1', data: {} }],
+];
 
 /** A well-formed request body for each route that takes one. */
 const BODIES: Record<string, unknown> = {
@@ -227,6 +236,28 @@ for (const dialect of dialectTargets()) {
       assert.deepEqual(await untouched(), before);
     });
 
+    test('a runtime key → 403 on every /api/v1 route; the runtime-key routes take only a runtime key', async () => {
+      const runtime = await createKey('runtime', 'business back end');
+      assert.equal(runtime.role, 'runtime');
+      const before = await untouched();
+      for (const route of routes) {
+        const error = assertError(await callRoute(route, runtime.key), 403, 'forbidden', `${route} as runtime:`);
+        assert.deepEqual(error.details, { required: REQUIRED[route], role: 'runtime' }, route);
+      }
+      for (const [method, path, body] of RUNTIME_KEY_ROUTES) {
+        for (const role of ['viewer', 'operator', 'admin'] as const) {
+          const error = assertError(await stack.api(method, path, { key: stack.keys[role], ...(body === undefined ? {} : { body }) }), 403, 'forbidden', `${method} ${path} as ${role}:`);
+          assert.deepEqual(error.details, { required: 'runtime', role }, `${method} ${path} as ${role}`);
+        }
+        assertError(await stack.api(method, path, { key: null, ...(body === undefined ? {} : { body }) }), 401, 'unauthenticated', `${method} ${path} without a key:`);
+      }
+      assert.deepEqual(await untouched(), before);
+      // Allowed with the runtime key: an unknown session is inactive, the (empty) users page, no such user.
+      assert.deepEqual((await stack.api('POST', '/runtime/v1/introspect', { key: runtime.key, body: RUNTIME_KEY_ROUTES[0]![2] })).json, { active: false });
+      assert.deepEqual((await stack.api('GET', `/runtime/v1/merchants/${APP}/users`, { key: runtime.key })).json, { items: [], nextCursor: null });
+      assertError(await stack.api('POST', `/runtime/v1/merchants/${APP}/messages`, { key: runtime.key, body: RUNTIME_KEY_ROUTES[2]![2] }), 404, 'user_not_found');
+    });
+
     test('GET /api/v1/me tells each key its own id and role', async () => {
       for (const role of ['viewer', 'operator', 'admin'] as const) {
         const me = await stack.api('GET', '/api/v1/me', { key: stack.keys[role] });
@@ -237,7 +268,7 @@ for (const dialect of dialectTargets()) {
 
     test('read routes are open to a viewer', async () => {
       const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
-      assert.equal(reads.length, 23);
+      assert.equal(reads.length, 25);
       // Something to show on the QR code.
       assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
       for (const route of reads) {
