@@ -7,7 +7,7 @@ import type { Role } from '../fleet/model.ts';
 import { loadSecretKey, openStore } from '../store/index.ts';
 import { newApiKey } from './api-keys.ts';
 
-const ROLES: Role[] = ['viewer', 'operator', 'admin'];
+const ROLES: Role[] = ['viewer', 'operator', 'admin', 'runtime'];
 
 function fail(message: string): never {
   process.stderr.write(`keys: ${message}\n`);
@@ -20,13 +20,13 @@ async function main(): Promise<void> {
     options: { role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } },
   });
   const [command, id] = positionals;
-  if (!command || !['create', 'list', 'revoke'].includes(command)) fail('usage: keys create --role viewer|operator|admin [--name NAME] | keys list | keys revoke ID');
+  if (!command || !['create', 'list', 'revoke'].includes(command)) fail('usage: keys create --role viewer|operator|admin|runtime [--name NAME] | keys list | keys revoke ID');
   const secretKey = await loadSecretKey({ env: process.env.KS_ISV_SECRET_KEY, keyFile: process.env.KS_ISV_SECRET_KEY_FILE || './data/secret.key' });
   const store = await openStore({ url: process.env.DATABASE_URL || 'sqlite:./data/ks-isv.db', secretKey });
   try {
     if (command === 'create') {
       const role = values.role as Role | undefined;
-      if (!role || !ROLES.includes(role)) fail('--role must be viewer, operator or admin');
+      if (!role || !ROLES.includes(role)) fail('--role must be viewer, operator, admin or runtime');
       const { key, record } = newApiKey(values.name ?? `${role} key`, role);
       await store.apiKeys.insert(record);
       process.stdout.write(values.json ? `${JSON.stringify({ id: record.id, role, name: record.name, key })}\n` : `${key}\n(id ${record.id}, role ${role}; shown once)\n`);

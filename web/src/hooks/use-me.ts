@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, ok } from '../api/client.ts';
 import type { Role } from '../api/shapes.ts';
 
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+const RANK: Record<Role, number> = { runtime: 0, viewer: 1, operator: 2, admin: 3 };
 
 export function useMe() {
   return useQuery({ queryKey: ['me'], queryFn: ({ signal }) => ok(api.GET('/api/v1/me', { signal })), staleTime: 5 * 60_000, retry: false });

@@ -18,6 +18,7 @@ export const en: Record<MessageKey, string> = {
   'role.viewer': 'Viewer',
   'role.operator': 'Operator',
   'role.admin': 'Admin',
+  'role.runtime': 'Runtime (business back end)',
 
   'common.all': 'All',
   'common.none': 'Nothing yet',

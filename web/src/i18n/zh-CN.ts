@@ -16,6 +16,7 @@ export const zhCN = {
   'role.viewer': '只读',
   'role.operator': '运营',
   'role.admin': '管理员',
+  'role.runtime': '运行时（业务后端）',
 
   'common.all': '全部',
   'common.none': '暂无',
