@@ -7,16 +7,19 @@ import * as rollouts from '../../src/store/migrations/2026-11-25-0002-rollouts.t
 import * as templatesExt from '../../src/store/migrations/2026-11-25-0003-templates-ext.ts';
 import * as channelsOnboarding from '../../src/store/migrations/2026-11-25-0006-channels-onboarding.ts';
 import * as appConfig from '../../src/store/migrations/2026-12-07-0008-app-config.ts';
+import * as runtime from '../../src/store/migrations/2026-12-07-0009-runtime.ts';
 import { migrateToLatest, migrationNames, openDatabase, openStore, parseDatabaseUrl, type SqlStore } from '../../src/store/index.ts';
 import { dialectTargets, TEST_SECRET_KEY } from './dialects.ts';
 
 const TABLES = [
   'api_keys', 'audit_log', 'channel_promotions', 'channels', 'credentials', 'ext_history', 'leases', 'merchant_capabilities', 'merchant_ext', 'merchants',
-  'onboarding_policy', 'onboardings', 'push_events', 'rollout_targets', 'rollouts', 'template_ext', 'templates', 'versions_cache',
+  'onboarding_policy', 'onboardings', 'push_events', 'rollout_targets', 'rollouts', 'runtime_messages', 'runtime_sessions', 'runtime_users', 'template_ext',
+  'templates', 'versions_cache',
 ];
 const ROLLOUT_TABLES = ['rollout_targets', 'rollouts'];
 const TEMPLATE_EXT_TABLES = ['ext_history', 'merchant_ext', 'template_ext', 'templates'];
 const ONBOARDING_TABLES = ['channel_promotions', 'channels', 'onboarding_policy', 'onboardings'];
+const RUNTIME_TABLES = ['runtime_messages', 'runtime_sessions', 'runtime_users'];
 
 describe('DATABASE_URL', () => {
   test('sqlite paths, memory and postgres URLs with a schema', () => {
@@ -122,18 +125,22 @@ for (const target of dialectTargets()) {
       const store = await target.open(url);
       stores.push(store);
       const db = store.database.db as unknown as Kysely<unknown>;
+      const without = (...groups: string[][]): string[] => TABLES.filter((t) => !groups.some((group) => group.includes(t)));
+      await runtime.down(db);
+      assert.deepEqual(await tableNames(store), without(RUNTIME_TABLES));
       await channelsOnboarding.down(db);
-      assert.deepEqual(await tableNames(store), TABLES.filter((t) => !ONBOARDING_TABLES.includes(t)));
+      assert.deepEqual(await tableNames(store), without(RUNTIME_TABLES, ONBOARDING_TABLES));
       await templatesExt.down(db);
-      assert.deepEqual(await tableNames(store), TABLES.filter((t) => !ONBOARDING_TABLES.includes(t) && !TEMPLATE_EXT_TABLES.includes(t)));
+      assert.deepEqual(await tableNames(store), without(RUNTIME_TABLES, ONBOARDING_TABLES, TEMPLATE_EXT_TABLES));
       await rollouts.down(db);
-      assert.deepEqual(await tableNames(store), TABLES.filter((t) => !ROLLOUT_TABLES.includes(t) && !TEMPLATE_EXT_TABLES.includes(t) && !ONBOARDING_TABLES.includes(t)));
+      assert.deepEqual(await tableNames(store), without(RUNTIME_TABLES, ONBOARDING_TABLES, TEMPLATE_EXT_TABLES, ROLLOUT_TABLES));
       await initial.down(db);
       assert.deepEqual(await tableNames(store), []);
       await initial.up(db);
       await rollouts.up(db);
       await templatesExt.up(db);
       await channelsOnboarding.up(db);
+      await runtime.up(db);
       assert.deepEqual(await tableNames(store), TABLES);
     });
 
