@@ -23,8 +23,8 @@ export interface KsRequestOptions {
   data?: Record<string, unknown>;
   header?: Record<string, string>;
   dataType?: 'json';
-  success(result: { statusCode: number; data: unknown; header?: Record<string, string> }): void;
-  fail(error: KsFail): void;
+  success: (result: { statusCode: number; data: unknown; header?: Record<string, string> }) => void;
+  fail: (error: KsFail) => void;
 }
 
 /** What a `ks` API's `fail` callback receives. */
@@ -46,7 +46,7 @@ export interface KsStorageApi {
 
 /** `ks` with `login` (gives a js_code for code2session). */
 export interface KsLoginApi {
-  login(options: { success(result: { code?: string }): void; fail(error: KsFail): void }): unknown;
+  login(options: { success: (result: { code?: string }) => void; fail: (error: KsFail) => void }): unknown;
 }
 
 /** Parses a body as `ks.request` with `dataType: 'json'` does: JSON when it parses, else the text. */
