@@ -2,6 +2,7 @@
  * Release channels and onboarding (quick activation, 快速开通): what new merchants should get, the policy
  * that gives it to them, and each merchant's onboarding record. See docs/onboarding.md.
  */
+import type { PolicyWarning } from './runtime-reach.ts';
 
 /** A channel name: `stable`, `beta`, `canary-2`… */
 export const CHANNEL_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
@@ -99,4 +100,6 @@ export interface OnboardingPlan {
   wouldStart: boolean;
   steps: PlanStep[];
   blockers: { code: string; message: string }[];
+  /** Not blocking, but worth knowing: e.g. the channel's domain policy leaves the runtime's host out. */
+  warnings: PolicyWarning[];
 }

@@ -12,6 +12,7 @@ import { translatePlatformError } from './platform-errors.ts';
 import type { DomainPolicySpec, Rollout, RolloutProgress } from './rollout-model.ts';
 import type { BatchSettings, RolloutService, RolloutTargets } from './rollout-service.ts';
 import { readDomains } from './rollout-steps.ts';
+import { runtimeReachWarnings, type PolicyWarning } from './runtime-reach.ts';
 
 export interface DriftItem extends Partial<DomainDiff> {
   appId: string;
@@ -34,6 +35,8 @@ export interface DriftReport {
     errors: Record<string, number>;
   };
   items: DriftItem[];
+  /** What the policy would break beyond the diff: e.g. the runtime's host left out of the request domains. */
+  warnings: PolicyWarning[];
   /** The app id to pass as `cursor` for the next page; null when this page is the last. */
   nextCursor: string | null;
 }
@@ -54,6 +57,8 @@ export interface DomainPolicyServiceOptions {
   now?: () => number;
   /** Merchants read at once in a dry run (default 8); every read also waits for the rate limit. */
   readConcurrency?: number;
+  /** Where the runtime answers (PUBLIC_URL), read at each dry run. */
+  runtimeUrl?: () => string;
 }
 
 export class DomainPolicyService {
@@ -81,7 +86,8 @@ export class DomainPolicyService {
         else summary.drifting++;
       }
       Object.assign(record, { checked: summary.checked, inSync: summary.inSync, drifting: summary.drifting, unreadable: summary.unreadable });
-      return { policy, summary, items, nextCursor: rest.length > page.length ? page.at(-1)! : null };
+      const warnings = this.options.runtimeUrl ? runtimeReachWarnings(policy, this.options.runtimeUrl()) : [];
+      return { policy, summary, items, warnings, nextCursor: rest.length > page.length ? page.at(-1)! : null };
     });
   }
 

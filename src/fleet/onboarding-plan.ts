@@ -4,6 +4,7 @@
  */
 import type { OnboardingPlan, PlanStep } from './channel-model.ts';
 import { notFound } from './errors.ts';
+import { runtimeReachWarnings } from './runtime-reach.ts';
 import { onPlatform } from './platform-errors.ts';
 import { missingPermissionsReason, requiredPermissions, type OnboardingService, type OnboardingServiceOptions } from './onboarding-service.ts';
 
@@ -43,5 +44,6 @@ export async function planOnboarding(service: OnboardingService, options: Onboar
     steps.push({ step: 'audit' });
     steps.push({ step: 'release', automatic: policy.autoRelease ?? channel.autoRelease });
   }
-  return { appId, policy, channel, current, wouldStart: blockers.length === 0, steps, blockers };
+  const warnings = channel && options.runtimeUrl ? runtimeReachWarnings(channel.domainPolicy, options.runtimeUrl()) : [];
+  return { appId, policy, channel, current, wouldStart: blockers.length === 0, steps, blockers, warnings };
 }

@@ -42,6 +42,8 @@ export interface OnboardingServiceOptions {
   logger: Logger;
   /** KS_ONBOARDING=off: nothing starts, whatever is stored. */
   forcedOff?: boolean;
+  /** Where the runtime answers (PUBLIC_URL): the dry run warns when the channel's domains leave it out. */
+  runtimeUrl?: () => string;
   /** A `starting` claim older than this is taken over (default 60 s). */
   staleMs?: number;
   /** How often the sweep runs (default 30 s). */

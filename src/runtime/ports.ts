@@ -10,7 +10,7 @@ export interface NewSession {
   tokenHash: string;
   appId: string;
   openId: string;
-  /** Sealed by the store (SecretBox, context = the session id) before it is written. */
+  /** Sealed by the store (SecretBox, context `runtime-session:<id>`) before it is written. */
   sessionKey: string;
   createdAt: number;
   expiresAt: number;
@@ -33,7 +33,7 @@ export interface RuntimeRepository {
   /** Binds (or replaces) the user's phone number: the number sealed, `masked` kept beside it. */
   bindPhone(appId: string, openId: string, phone: PhoneNumber, masked: string, at: number): Promise<void>;
   user(appId: string, openId: string): Promise<RuntimeUser | undefined>;
-  /** A merchant's users by openId ascending; `cursor` is the last openId of the previous page. */
+  /** A merchant's users by openId ascending; `cursor`: the opaque `nextCursor` of the previous page. */
   listUsers(appId: string, query: { limit: number; cursor?: string }): Promise<RuntimePage<RuntimeUser>>;
   userStats(appId: string, now: number): Promise<RuntimeUserStats>;
   recordMessage(message: RuntimeMessageRecord): Promise<void>;

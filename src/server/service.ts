@@ -182,6 +182,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     extFor,
     logger,
     forcedOff: config.onboardingForcedOff,
+    runtimeUrl: () => ctx.publicUrl,
   });
   late.onboarding = onboardingService;
   // Read when /metrics is scraped: one grouped query each (the credentials' expiry times, never their values).
@@ -248,7 +249,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     merchants,
     pushes,
     rollouts,
-    domainPolicies: new DomainPolicyService({ rollouts, platform, auditLog: store.auditLog }),
+    domainPolicies: new DomainPolicyService({ rollouts, platform, auditLog: store.auditLog, runtimeUrl: () => ctx.publicUrl }),
     templates,
     ext,
     channels,

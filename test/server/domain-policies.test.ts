@@ -18,6 +18,7 @@ interface DriftReport {
   policy: Record<string, unknown>;
   summary: { targets: number; checked: number; inSync: number; drifting: number; unreadable: number; errors: Record<string, number> };
   items: { appId: string; inSync: boolean; server?: Record<string, ListDiff>; webview?: ListDiff | null; error: { code: string; message: string } | null }[];
+  warnings: { code: string; message: string }[];
   nextCursor: string | null;
 }
 interface RolloutAnswer {
@@ -104,6 +105,9 @@ for (const dialect of dialectTargets()) {
       assert.deepEqual(byApp.get(c), { appId: c, inSync: false, server: { request: { add: [API, PAY], remove: [] } }, webview: { add: [H5], remove: [] }, error: null });
       assert.equal(byApp.get(d)?.error?.code, 'PERMISSION_DENIED');
       assert.equal(byApp.get(d)?.inSync, false);
+      // The stack's PUBLIC_URL is http://127.0.0.1:…: a policy naming the request list is told the runtime is out of reach.
+      assert.deepEqual(report.warnings.map((w) => w.code), ['runtime_not_https']);
+      assert.match(report.warnings[0]!.message, /PUBLIC_URL \(http:\/\/127\.0\.0\.1:\d+\) is not https/);
 
       // Nothing was set: each readable merchant got one read per kind; the sandbox still has the old domains.
       const after = await calls();
@@ -118,6 +122,7 @@ for (const dialect of dialectTargets()) {
 
       // Pages: limit, then the cursor it answers.
       const first = await stack.api<DriftReport>('POST', '/api/v1/domain-policies', { key: stack.keys.operator, body: { targets: { appIds: [a, b, c] }, webviewDomains: [H5], dryRun: true, limit: 2 } });
+      assert.deepEqual(first.json.warnings, [], 'a webview-only policy leaves the request domains alone: no warning');
       assert.deepEqual(first.json.items.map((item) => item.appId), [a, b].sort());
       assert.equal(first.json.summary.targets, 3);
       assert.equal(first.json.summary.checked, 2);

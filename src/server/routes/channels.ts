@@ -66,6 +66,7 @@ const PlanSchema = Type.Object({
   // Each step names itself; what else it carries depends on the step (an open object, serialised whole as before).
   steps: Type.Array(Type.Object({ step: Type.String() }, { additionalProperties: true })),
   blockers: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),
+  warnings: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),
 });
 
 export function channelRoutes(root: FastifyInstance, ctx: ServerContext): void {

@@ -29,6 +29,7 @@ const DriftReportSchema = Type.Object({
       error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
     }),
   ),
+  warnings: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),
   nextCursor: Nullable(Type.String()),
 });
 

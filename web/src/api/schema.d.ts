@@ -4269,6 +4269,10 @@ export interface paths {
                                     message: string;
                                 } | null;
                             }[];
+                            warnings: {
+                                code: string;
+                                message: string;
+                            }[];
                             nextCursor: string | null;
                         };
                     };
@@ -6570,6 +6574,10 @@ export interface paths {
                                 [key: string]: unknown;
                             })[];
                             blockers: {
+                                code: string;
+                                message: string;
+                            }[];
+                            warnings: {
                                 code: string;
                                 message: string;
                             }[];
