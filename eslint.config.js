@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'web/dist/', 'test-artifacts/'] },
+  // examples/template/lib/ is the runtime client's bundle (npm run build:runtime-client), generated.
+  { ignores: ['node_modules/', 'data/', 'dist/', 'web/dist/', 'test-artifacts/', 'examples/template/lib/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -25,6 +26,16 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // The example template runs in a Kuaishou mini-program: CommonJS modules and the framework's globals.
+    files: ['examples/template/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { ks: 'readonly', App: 'readonly', Page: 'readonly', getApp: 'readonly' },
+    },
+    // require() is how a mini-program's modules import each other.
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Entry points, the CLI, scripts and benchmarks talk to a terminal.
