@@ -24,6 +24,8 @@ export interface ServerContext {
   ext: ExtService;
   channels: ChannelService;
   onboarding: OnboardingService;
+  /** The platform this service speaks to (GET /api/v1/platform). */
+  platformInfo: { baseUrl: string; componentAppId: string };
   /** The platform probe (POST /api/v1/platform/probe). */
   probe: ProbeService;
   /** The merchants' mini-programs' back end (/runtime/v1). */

@@ -254,6 +254,7 @@ export async function startService(config: ServerConfig, options: StartOptions =
     ext,
     channels,
     onboarding: onboardingService,
+    platformInfo: { baseUrl: kuaishou.baseUrl, componentAppId: kuaishou.componentAppId },
     // Read-only platform calls (the probe), paced by the instance's rate limit like an operator's calls.
     probe: new ProbeService({
       merchants: store.merchants,

@@ -87,7 +87,7 @@ export async function startStack(dialect: DialectTarget, options: StackOptions =
   });
 
   const keys = {} as Record<Role, string>;
-  for (const role of ['viewer', 'operator', 'admin'] as const) {
+  for (const role of ['viewer', 'operator', 'admin', 'runtime'] as const) {
     const { key, record } = newApiKey(`test ${role}`, role);
     await service.store.apiKeys.insert(record);
     keys[role] = key;

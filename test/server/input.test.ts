@@ -81,6 +81,8 @@ const APP_ROUTES: [string, string, string][] = [
   ['GET /api/v1/merchants/{appId}/ext/preview', 'GET', '/ext/preview'],
   ['GET /api/v1/merchants/{appId}/onboarding/plan', 'GET', '/onboarding/plan'],
   ['POST /api/v1/merchants/{appId}/onboarding/start', 'POST', '/onboarding/start'],
+  ['GET /api/v1/merchants/{appId}/runtime', 'GET', '/runtime'],
+  ['GET /api/v1/merchants/{appId}/users', 'GET', '/users'],
 ];
 
 /** App ids no route may accept, as they appear in the URL. */
@@ -163,6 +165,21 @@ function badRequests(): BadRequest[] {
     [`sort=authorizedAt&cursor=${base64url(['x', 'ks_a'])}`, 'invalid_cursor'],
   ] as const) {
     add(merchants, query.slice(0, 30), { method: 'GET', path: `/api/v1/merchants?${query}`, status: 400, code });
+  }
+
+  // GET /api/v1/platform takes nothing: a query it does not know is ignored, a bad key refused.
+  add('GET /api/v1/platform', 'an unknown key', { method: 'GET', path: '/api/v1/platform', headers: { authorization: 'Bearer ksk_AAAAAAAAAAAA_' + long(32, 'b') }, status: 401, code: 'unauthenticated' });
+
+  const users = 'GET /api/v1/merchants/{appId}/users';
+  for (const [query, code] of [
+    ['limit=0', 'invalid_request'],
+    ['limit=201', 'invalid_request'],
+    ['limit=abc', 'invalid_request'],
+    ['cursor=zzz', 'invalid_cursor'],
+    [`cursor=${base64url({ openId: 'x' })}`, 'invalid_cursor'],
+    [`cursor=${long(257, 'A')}`, 'invalid_request'],
+  ] as const) {
+    add(users, query.slice(0, 30), { method: 'GET', path: `${M}/users?${query}`, status: 400, code });
   }
 
   const server = 'POST /api/v1/merchants/{appId}/domains/server';
@@ -533,6 +550,8 @@ for (const dialect of dialectTargets()) {
           ...(bad.body !== undefined ? { body: bad.body } : {}),
           ...(bad.raw !== undefined ? { raw: bad.raw } : {}),
           ...(bad.headers ? { headers: bad.headers } : {}),
+          // A case that brings its own Authorization header is sent with it alone.
+          ...(bad.headers?.authorization ? { key: null } : {}),
         });
         try {
           assertError(answer, bad.status, bad.code, `${bad.route} (${bad.what}):`);

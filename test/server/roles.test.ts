@@ -70,6 +70,7 @@ const REQUIRED: Record<string, Role> = {
   'GET /api/v1/onboarding': 'viewer',
   'GET /api/v1/merchants/{appId}/onboarding/plan': 'viewer',
   'GET /api/v1/merchants/{appId}/runtime': 'viewer',
+  'GET /api/v1/platform': 'viewer',
   'GET /api/v1/merchants/{appId}/users': 'viewer',
 };
 
@@ -268,7 +269,7 @@ for (const dialect of dialectTargets()) {
 
     test('read routes are open to a viewer', async () => {
       const reads = routes.filter((route) => route.startsWith('GET ') && REQUIRED[route] === 'viewer');
-      assert.equal(reads.length, 25);
+      assert.equal(reads.length, 26);
       // Something to show on the QR code.
       assert.equal((await stack.api('POST', `/api/v1/merchants/${APP}/code`, { key: stack.keys.operator, body: BODIES['POST /api/v1/merchants/{appId}/code'] })).status, 200);
       for (const route of reads) {

@@ -1,7 +1,7 @@
 /** The platform itself: the probe of the endpoint table (docs/kuaishou-client.md, "The probe"). */
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { PROBE_OUTCOMES } from '../../kuaishou/index.ts';
+import { KUAISHOU_BASE_URL, PROBE_OUTCOMES } from '../../kuaishou/index.ts';
 import { actorOf, type ServerContext } from '../context.ts';
 import { AppIdParams, errorResponses, Nullable, OptionalBody, StringEnum } from '../schemas.ts';
 
@@ -51,6 +51,28 @@ export function platformRoutes(root: FastifyInstance, ctx: ServerContext): void 
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(ProbeRowSchema);
   app.addSchema(ProbeReportSchema);
+
+  // The console links to the sandbox's pages (the mini-program simulator) only when the platform is one.
+  app.get('/api/v1/platform', {
+    config: { access: 'viewer' },
+    schema: {
+      tags: ['platform'],
+      summary: 'Which platform this service speaks to: its base URL, and whether it is a sandbox (then the URL of its mini-program simulator)',
+      response: {
+        200: Type.Object({
+          baseUrl: Type.String(),
+          componentAppId: Type.String(),
+          sandbox: Type.Boolean({ description: 'KS_BASE_URL is not the real Kuaishou Open Platform' }),
+          simulatorUrl: Nullable(Type.String({ description: 'with {appId} to fill in, e.g. http://127.0.0.1:4400/sandbox/apps/{appId}' })),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, () => {
+    const { baseUrl, componentAppId } = ctx.platformInfo;
+    const sandbox = new URL(baseUrl).host !== new URL(KUAISHOU_BASE_URL).host;
+    return { baseUrl, componentAppId, sandbox, simulatorUrl: sandbox ? `${baseUrl.replace(/\/+$/, '')}/sandbox/apps/{appId}` : null };
+  });
 
   app.post('/api/v1/platform/probe', {
     config: { access: 'admin' },
