@@ -11,6 +11,10 @@ import { controlRoutes, ControlError } from './routes/control.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { pageRoutes } from './routes/pages.ts';
+import { runtimeRowRoutes } from './routes/runtime-rows.ts';
+import { simulatorRoutes } from './routes/simulator.ts';
+import { userRoutes } from './routes/users.ts';
+import { MiniProgramError } from './rules/users.ts';
 import { SandboxRuntime } from './runtime.ts';
 import { ERROR_CODES } from '../kuaishou/endpoints.ts';
 import { SandboxState } from './state.ts';
@@ -30,6 +34,23 @@ export interface BuildSandboxOptions extends Partial<Omit<SandboxOptions, 'compo
   component?: Partial<SandboxOptions['component']>;
   logger?: Logger;
   random?: () => number;
+  /** Lifetime of a `ks.login` code (default 300 s). */
+  jsCodeTtlMs?: number;
+}
+
+export const FORM_BODY_LIMIT = 64 * 1024;
+
+/**
+ * application/x-www-form-urlencoded → a plain object of strings (a repeated field: the list of its values,
+ * as the authorization page's checkboxes send). Built with fromEntries: `__proto__` stays an ordinary key.
+ */
+export function parseForm(text: string): Record<string, string | string[]> {
+  const values = new Map<string, string | string[]>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    const existing = values.get(name);
+    values.set(name, existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]);
+  }
+  return Object.fromEntries(values);
 }
 
 function styleOf(url: string): ResponseStyle | 'control' {
@@ -50,6 +71,9 @@ export async function buildSandbox(base: SandboxOptions, overrides: BuildSandbox
   const answerError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const style = styleOf(request.url);
     if (error instanceof ControlError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    if (error instanceof MiniProgramError) {
+      return reply.code(error.status).send({ error: { code: error.code, message: error.message }, errMsg: error.errMsg });
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) logger.error({ url: request.url.split('?')[0], error: error.message }, 'sandbox route failed');
     const message = status === 500 ? 'sandbox internal error' : error.message;
@@ -76,8 +100,12 @@ export async function buildSandbox(base: SandboxOptions, overrides: BuildSandbox
     pushRetryDelayMs: options.pushRetryDelayMs,
     logger,
     ...(overrides.random ? { random: overrides.random } : {}),
+    ...(overrides.jsCodeTtlMs !== undefined ? { jsCodeTtlMs: overrides.jsCodeTtlMs } : {}),
   });
 
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => {
+    done(null, parseForm(body as string));
+  });
   app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => {
     const style = styleOf(request.url);
@@ -87,8 +115,11 @@ export async function buildSandbox(base: SandboxOptions, overrides: BuildSandbox
 
   oauthRoutes(app, runtime);
   openapiRoutes(app, runtime);
+  runtimeRowRoutes(app, runtime);
   pageRoutes(app, runtime);
+  simulatorRoutes(app, runtime);
   controlRoutes(app, runtime);
+  userRoutes(app, runtime);
   app.get('/', (_request, reply) => reply.redirect('/sandbox'));
   app.get('/healthz', () => ({ ok: true }));
   runtime.resume();

@@ -34,6 +34,7 @@ export const COMPONENT_ENV: Record<keyof ComponentConfig, string> = {
   tokenTtlS: 'SANDBOX_TOKEN_TTL_S',
   refreshTokenTtlS: 'SANDBOX_REFRESH_TOKEN_TTL_S',
   ticketTtlS: 'SANDBOX_TICKET_TTL_S',
+  runtimeUrl: 'SANDBOX_RUNTIME_URL',
 };
 
 export class SandboxConfigError extends Error {
@@ -56,6 +57,7 @@ export const DEFAULT_COMPONENT: ComponentConfig = {
   tokenTtlS: 7200,
   refreshTokenTtlS: 2_592_000,
   ticketTtlS: 10_800,
+  runtimeUrl: '',
 };
 
 type Env = Record<string, string | undefined>;
@@ -129,6 +131,7 @@ export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
       tokenTtlS: integer(env, 'SANDBOX_TOKEN_TTL_S', DEFAULT_COMPONENT.tokenTtlS, 1),
       refreshTokenTtlS: integer(env, 'SANDBOX_REFRESH_TOKEN_TTL_S', DEFAULT_COMPONENT.refreshTokenTtlS, 1),
       ticketTtlS: integer(env, 'SANDBOX_TICKET_TTL_S', DEFAULT_COMPONENT.ticketTtlS, 1),
+      runtimeUrl: url(env, 'SANDBOX_RUNTIME_URL').replace(/\/+$/, ''),
     },
   };
 }

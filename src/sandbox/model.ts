@@ -28,6 +28,11 @@ export interface ComponentConfig {
   refreshTokenTtlS: number;
   /** Lifetime of a pushed ticket. */
   ticketTtlS: number;
+  /**
+   * The provider back end the template's code calls (the URL baked into the template, e.g.
+   * `http://127.0.0.1:3300/runtime/v1`); the simulator page calls it. Empty: not configured.
+   */
+  runtimeUrl: string;
 }
 
 export interface TemplateRecord {
@@ -119,6 +124,52 @@ export interface CredentialRecords {
   livePairs: Record<string, { accessToken: string; refreshToken: string }>;
 }
 
+/** A Kuaishou user (a person with a Kuaishou account), who can open any mini-program. */
+export interface UserRecord {
+  userId: string;
+  nickname: string;
+  /** Mainland number, 11 digits (what `getPhoneNumber` reveals once the app may ask). */
+  phoneNumber: string;
+  createdAt: number;
+}
+
+/** A `ks.login` code: single use, for one app and one user. */
+export interface JsCodeGrant extends AppGrant {
+  userId: string;
+}
+
+/** A user's session on one mini-program: the current session_key, replaced by each code exchange. */
+export interface UserSession {
+  userId: string;
+  sessionKey: string;
+  issuedAt: number;
+}
+
+/** A subscription message accepted by R2. */
+export interface SentMessage {
+  messageId: string;
+  appId: string;
+  openId: string;
+  userId: string;
+  templateId: string;
+  page: string | null;
+  data: Record<string, unknown>;
+  sentAt: number;
+}
+
+/** The mini-program side: users, their login codes, sessions per app, messages sent to them. */
+export interface UserData {
+  users: Record<string, UserRecord>;
+  jsCodes: Record<string, JsCodeGrant>;
+  /** appId → openId → session. */
+  sessions: Record<string, Record<string, UserSession>>;
+  /** appId → messages, oldest first, the last 1000 kept. */
+  messages: Record<string, SentMessage[]>;
+  /** Key of the openId hash: an openId is HMAC(key, appId + userId), stable per (app, user). */
+  openIdKey: string;
+  serial: number;
+}
+
 export interface SandboxData {
   version: 1;
   component: ComponentConfig;
@@ -129,4 +180,6 @@ export interface SandboxData {
   /** Whether start_push_ticket has been called: tickets are then pushed every interval. */
   ticketPushStarted: boolean;
   serial: number;
+  /** Absent in state files written before users existed: filled in on open. */
+  users: UserData;
 }

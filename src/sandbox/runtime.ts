@@ -12,6 +12,8 @@ import type { MiniAppRecord } from './model.ts';
 import { PushDeliverer } from './pushes.ts';
 import { applyCapability, automaticCapabilityDecision, decideCapability } from './rules/capabilities.ts';
 import { authorize, grantedPermissions, issueAuthorizationCode, issueTicket, pruneExpired, reAuthorizationCode, revoke } from './rules/credentials.ts';
+import { MessageRateLimit } from './rules/messages.ts';
+import { JS_CODE_TTL_MS, pruneJsCodes } from './rules/users.ts';
 import { automaticDecision, decideAudit, submitAudit } from './rules/versions.ts';
 import { SandboxError } from './sandbox-error.ts';
 import type { SandboxState } from './state.ts';
@@ -22,12 +24,16 @@ export interface RuntimeOptions {
   pushRetryDelayMs: number;
   logger: Logger;
   random?: () => number;
+  /** Lifetime of a `ks.login` code (300 s on the real platform); shorter in tests. */
+  jsCodeTtlMs?: number;
 }
 
 export class SandboxRuntime {
   readonly pushes: PushDeliverer;
   readonly faults: Faults;
   readonly calls = new CallCounter();
+  /** R2's 100 sends per second per app: in memory, like the fault windows. */
+  readonly messageRate = new MessageRateLimit();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private ticketTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -44,10 +50,17 @@ export class SandboxRuntime {
     return this.options.publicUrl;
   }
 
+  get jsCodeTtlMs(): number {
+    return this.options.jsCodeTtlMs ?? JS_CODE_TTL_MS;
+  }
+
   /** Re-arms what was pending when the state was saved: ticket pushes and undecided audits/capabilities. */
   resume(): void {
     clearInterval(this.pruneTimer);
-    this.pruneTimer = setInterval(() => pruneExpired(this.state), 60_000);
+    this.pruneTimer = setInterval(() => {
+      pruneExpired(this.state);
+      pruneJsCodes(this.state);
+    }, 60_000);
     this.pruneTimer.unref();
     if (this.state.data.ticketPushStarted) this.scheduleTickets(1000);
     for (const app of Object.values(this.state.data.apps)) {
@@ -71,6 +84,7 @@ export class SandboxRuntime {
     this.close();
     this.state.reset();
     this.calls.reset();
+    this.messageRate.reset();
     this.pushes.clear();
     this.faults.update({ latencyMs: 0, errorRate: 0, timeoutRate: 0, rateLimitPerSec: 0 });
     this.resume();

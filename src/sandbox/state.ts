@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ComponentConfig, MerchantRecord, MiniAppRecord, SandboxData, TemplateRecord } from './model.ts';
+import type { ComponentConfig, MerchantRecord, MiniAppRecord, SandboxData, TemplateRecord, UserData } from './model.ts';
 
 export const MAX_BULK_MERCHANTS = 10_000;
 
@@ -45,9 +45,11 @@ export class SandboxState {
       state.changed();
       return state;
     }
-    const data = JSON.parse(text) as SandboxData;
+    const data = JSON.parse(text) as Omit<SandboxData, 'users'> & { users?: UserData };
     if (data.version !== 1 || typeof data.apps !== 'object') throw new Error(`${file} is not a sandbox state file`);
-    return new SandboxState(data, file);
+    // Files written before a field existed: the defaults fill in what they lack.
+    data.component = { ...component, ...data.component };
+    return new SandboxState({ ...data, users: data.users ?? emptyUsers() }, file);
   }
 
   get component(): ComponentConfig {
@@ -160,7 +162,12 @@ function emptyData(component: ComponentConfig): SandboxData {
     },
     ticketPushStarted: false,
     serial: 0,
+    users: emptyUsers(),
   };
+}
+
+function emptyUsers(): UserData {
+  return { users: {}, jsCodes: {}, sessions: {}, messages: {}, openIdKey: randomBytes(32).toString('base64'), serial: 0 };
 }
 
 /** `record[key]` for own keys only: request input never reaches `__proto__` or `constructor`. */

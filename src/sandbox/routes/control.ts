@@ -62,6 +62,7 @@ const COMPONENT_FIELDS: Record<keyof ComponentConfig, 'string' | 'url' | 'hosts'
   tokenTtlS: 'integer',
   refreshTokenTtlS: 'integer',
   ticketTtlS: 'integer',
+  runtimeUrl: 'url',
 };
 
 /** Fields that become timers, which fire at once past their limit. */

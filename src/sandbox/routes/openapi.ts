@@ -1,16 +1,16 @@
 /** A1–A12: calls on behalf of an authorized mini-program (and the component's template list). */
 import type { FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
-import { ENDPOINTS, type Operation } from '../../kuaishou/endpoints.ts';
+import type { Operation } from '../../kuaishou/endpoints.ts';
 import type { WireServerDomainLists, WireTemplate } from '../../kuaishou/wire.ts';
-import type { MiniAppRecord, ServerDomainRecord } from '../model.ts';
+import type { ServerDomainRecord } from '../model.ts';
 import { capabilityStatus, parseCapability, permissionSetFor } from '../rules/capabilities.ts';
-import { appForToken, checkComponentToken, requirePermission } from '../rules/credentials.ts';
+import { checkComponentToken, requirePermission } from '../rules/credentials.ts';
 import { changeServerDomains, changeWebviewDomains } from '../rules/domains.ts';
 import { release, rollback, uploadCode, versionsView, withdrawAudit } from '../rules/versions.ts';
 import type { SandboxRuntime } from '../runtime.ts';
 import { SandboxError } from '../sandbox-error.ts';
-import { registerPlatformRoute, type PlatformCall, type PlatformHandler } from './platform-route.ts';
+import { registerAuthorizedRoute, registerPlatformRoute } from './platform-route.ts';
 
 
 function serverDomainAnswer(domains: ServerDomainRecord): WireServerDomainLists {
@@ -26,16 +26,8 @@ function serverDomainAnswer(domains: ServerDomainRecord): WireServerDomainLists 
 export function openapiRoutes(app: FastifyInstance, runtime: SandboxRuntime): void {
   const { state } = runtime;
 
-  /** Authorized call: a live token, an authorized app, the row's permission set. */
-  const authorized = (operation: Operation, handler: (app: MiniAppRecord, call: PlatformCall) => ReturnType<PlatformHandler>): void => {
-    const permissionSet = (ENDPOINTS[operation] as { permissionSet?: 1 | 2 | 3 | 4 }).permissionSet;
-    registerPlatformRoute(app, runtime, operation, (call) => {
-      const target = appForToken(state, call.query.component_app_id, call.query.authorizer_access_token);
-      call.appId = target.appId;
-      if (permissionSet !== undefined) requirePermission(target, permissionSet);
-      return handler(target, call);
-    });
-  };
+  const authorized = (operation: Operation, handler: Parameters<typeof registerAuthorizedRoute>[3]): void =>
+    registerAuthorizedRoute(app, runtime, operation, handler);
 
   // The domain rules change the app record without the state: mark it changed here, or a state file misses it.
   authorized('serverDomains', (target, { body }) => {

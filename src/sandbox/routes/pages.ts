@@ -19,7 +19,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>
 body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:760px;margin:2rem auto;padding:0 1rem;color:#222}
@@ -30,7 +30,7 @@ label{display:block;margin:.4rem 0}button{background:#fe3666;color:#fff;border:0
 </style></head><body>${body}</body></html>`;
 }
 
-function send(reply: FastifyReply, status: number, html: string): FastifyReply {
+export function send(reply: FastifyReply, status: number, html: string): FastifyReply {
   return reply.code(status).type('text/html; charset=utf-8').send(html);
 }
 
@@ -57,15 +57,6 @@ function formValues(body: unknown): Record<string, string | string[]> {
 
 export function pageRoutes(app: FastifyInstance, runtime: SandboxRuntime): void {
   const { state } = runtime;
-
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
-    const values: Record<string, string | string[]> = {};
-    for (const [name, value] of new URLSearchParams(body as string)) {
-      const existing = own(values, name);
-      values[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
-    }
-    done(null, values);
-  });
 
   const errorPage = (reply: FastifyReply, error: unknown): FastifyReply => {
     if (!(error instanceof SandboxError)) throw error;
@@ -150,7 +141,7 @@ export function pageRoutes(app: FastifyInstance, runtime: SandboxRuntime): void 
           const revoke = mini.authorization
             ? `<form method="post" action="/sandbox/revoke" style="margin:0">${hidden({ app_id: appId, page: String(current) })}<button type="submit" aria-label="撤销 ${escapeHtml(appId)} 的授权">撤销授权</button></form>`
             : '';
-          return `<tr><td>${escapeHtml(merchant.name)}</td><td>${escapeHtml(mini.name)}<br><span class="muted">${escapeHtml(appId)}</span></td>
+          return `<tr><td>${escapeHtml(merchant.name)}</td><td>${escapeHtml(mini.name)}<br><span class="muted">${escapeHtml(appId)}</span> <a href="/sandbox/apps/${encodeURIComponent(appId)}">模拟器</a></td>
 <td>${mini.authorization ? `<span class="tag ok">已授权 ${mini.authorization.permissions.join(',')}</span>` : '<span class="tag">未授权</span>'}</td>
 <td>${escapeHtml(mini.dev?.userVersion ?? '-')} / ${escapeHtml(mini.audit ? `${mini.audit.userVersion} ${mini.audit.status}` : '-')} / ${escapeHtml(mini.online?.userVersion ?? '-')}</td><td>${revoke}</td></tr>`;
         }),
@@ -187,6 +178,7 @@ export function pageRoutes(app: FastifyInstance, runtime: SandboxRuntime): void 
     return send(reply, 200, page(`${mini.name} · 预览`, `<h1>${escapeHtml(mini.name)}</h1>
 <p>扫码将打开 <b>${label}</b>：${shown ? `<b data-testid="preview-version">v${escapeHtml(shown.userVersion)}</b>（模板 ${shown.templateId}）` : '当前没有该版本'}</p>${stale}
 ${request.query.path ? `<p>页面：<code>${escapeHtml(request.query.path)}</code></p>` : ''}
-${shown ? `<p class="muted">ext_json：<code>${escapeHtml(shown.extJson.slice(0, 500))}</code></p>` : ''}`));
+${shown ? `<p class="muted">ext_json：<code>${escapeHtml(shown.extJson.slice(0, 500))}</code></p>` : ''}
+<p>在模拟器中打开：<a data-testid="simulator-link" href="/sandbox/apps/${encodeURIComponent(mini.appId)}?version=experience">体验版</a> · <a href="/sandbox/apps/${encodeURIComponent(mini.appId)}">线上版</a></p>`));
   });
 }

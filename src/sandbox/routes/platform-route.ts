@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINTS, type Operation } from '../../kuaishou/endpoints.ts';
+import type { MiniAppRecord } from '../model.ts';
+import { appForToken, requirePermission } from '../rules/credentials.ts';
 import type { SandboxRuntime } from '../runtime.ts';
 import { SandboxError } from '../sandbox-error.ts';
 
@@ -58,8 +60,11 @@ export function registerPlatformRoute(app: FastifyInstance, runtime: SandboxRunt
         body: typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {},
       };
       try {
-        if (endpoint.method === 'POST' && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-          throw new SandboxError('INVALID_PARAMS', 'the body must be a JSON object');
+        // A form row (R2) takes form fields only: the form parser makes them a plain object of strings.
+        const form = (endpoint as { encoding?: 'json' | 'form' }).encoding === 'form';
+        const isForm = (request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+        if (endpoint.method === 'POST' && (typeof body !== 'object' || body === null || Array.isArray(body) || (form && !isForm))) {
+          throw new SandboxError('INVALID_PARAMS', form ? 'the body must be form fields (application/x-www-form-urlencoded)' : 'the body must be a JSON object');
         }
         const answer = await handler(call);
         runtime.calls.record(operation, call.appId, 'ok');
@@ -67,9 +72,28 @@ export function registerPlatformRoute(app: FastifyInstance, runtime: SandboxRunt
         return reply.send({ result: 1, ...answer });
       } catch (error) {
         runtime.calls.record(operation, call.appId, 'error');
-        if (error instanceof SandboxError) return reply.code(error.httpStatus).send(error.body(endpoint.style));
+        if (error instanceof SandboxError) {
+          if (error.codeName === 'RATE_LIMITED') reply.header('retry-after', '1');
+          return reply.code(error.httpStatus).send(error.body(endpoint.style));
+        }
         throw error;
       }
     },
+  });
+}
+
+/** A row called on a mini-program's behalf: a live authorizer token, an authorized app, the row's permission set. */
+export function registerAuthorizedRoute(
+  app: FastifyInstance,
+  runtime: SandboxRuntime,
+  operation: Operation,
+  handler: (target: MiniAppRecord, call: PlatformCall) => ReturnType<PlatformHandler>,
+): void {
+  const permissionSet = (ENDPOINTS[operation] as { permissionSet?: 1 | 2 | 3 | 4 }).permissionSet;
+  registerPlatformRoute(app, runtime, operation, (call) => {
+    const target = appForToken(runtime.state, call.query.component_app_id, call.query.authorizer_access_token);
+    call.appId = target.appId;
+    if (permissionSet !== undefined) requirePermission(target, permissionSet);
+    return handler(target, call);
   });
 }
