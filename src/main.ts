@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     throw error;
   }
   // The sandbox's component app pushes to this server.
-  Object.assign(component, { authEventUrl: `${config.publicUrl}/callbacks/auth`, messageUrl: `${config.publicUrl}/callbacks/events` });
+  Object.assign(component, { authEventUrl: `${config.publicUrl}/callbacks/auth`, messageUrl: `${config.publicUrl}/callbacks/events`, runtimeUrl: `${config.publicUrl}/runtime/v1` });
   sandbox.runtime.state.changed();
 
   let service;
