@@ -133,7 +133,7 @@ function badRequests(): BadRuntimeRequest[] {
   ] as const) {
     add(users, query.slice(0, 20), { method: 'GET', path: `/runtime/v1/merchants/${APP}/users?${query}`, credential: 'runtime', status: 400, code });
   }
-  add(users, 'odd app id', { method: 'GET', path: '/runtime/v1/merchants/%2e%2e/users', credential: 'runtime', status: 400, code: 'invalid_request' });
+  add(users, 'odd app id', { method: 'GET', path: '/runtime/v1/merchants/ks%27%3B--/users', credential: 'runtime', status: 400, code: 'invalid_request' });
   add(users, 'a merchant that never authorized', { method: 'GET', path: '/runtime/v1/merchants/ks_never_seen/users', credential: 'runtime', status: 403, code: 'merchant_not_authorized' });
   return cases;
 }
