@@ -68,6 +68,14 @@ export interface RolloutEnd {
   status: RolloutStatus;
 }
 
+export type Platform = Answer<'/api/v1/platform'>;
+export type RuntimeStats = Answer<'/api/v1/merchants/{appId}/runtime'>;
+export type RuntimeUserPage = Answer<'/api/v1/merchants/{appId}/users'>;
+export type RuntimeUser = Schemas['RuntimeUser'];
+export type ApiKey = Schemas['ApiKey'];
+export type NewApiKey = Body<'/api/v1/keys', 'post'>;
+export type CreatedApiKey = Answer<'/api/v1/keys', 'post'>;
+
 export type DomainPolicyBody = Body<'/api/v1/domain-policies', 'post'>;
 /** What a dry run answers (200); applying answers the rollout it started (201). */
 export type DomainDriftReport = Answer<'/api/v1/domain-policies', 'post', 200>;
@@ -83,6 +91,8 @@ export const everyOf =
   <const L extends readonly U[]>(list: L & ([U] extends [L[number]] ? unknown : { missing: Exclude<U, L[number]> })): L =>
     list;
 
+/** The roles a new key may have, in the order a form offers them. */
+export const ROLES = everyOf<Role>()(['viewer', 'operator', 'admin', 'runtime']);
 export const ROLLOUT_STATUSES = everyOf<RolloutStatus>()(['running', 'paused', 'completed', 'aborted', 'rolling_back', 'rolled_back']);
 export const TARGET_STATES = everyOf<TargetState>()(['pending', 'uploaded', 'auditing', 'audit_passed', 'released', 'applied', 'rejected', 'failed', 'skipped', 'rolled_back']);
 export const SERVER_DOMAIN_LISTS = everyOf<ServerDomainList>()(['request', 'socket', 'uploadFile', 'downloadFile', 'udp']);

@@ -18,6 +18,8 @@ interface I18n {
   has: (key: string) => key is MessageKey;
   time: (ms: number | null | undefined) => string;
   number: (value: number) => string;
+  /** A share (0…1) as a percentage: `0.25` → "25%". */
+  percent: (share: number) => string;
 }
 
 const I18nContext = createContext<I18n | null>(null);
@@ -39,6 +41,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     const catalog = CATALOGS[lang];
     const dates = new Intl.DateTimeFormat(lang, { dateStyle: 'short', timeStyle: 'medium' });
     const numbers = new Intl.NumberFormat(lang);
+    const percents = new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 1 });
     return {
       lang,
       setLang,
@@ -46,6 +49,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       has: (key): key is MessageKey => Object.hasOwn(catalog, key),
       time: (ms) => (ms === null || ms === undefined ? '—' : dates.format(ms)),
       number: (value) => numbers.format(value),
+      percent: (share) => percents.format(share),
     };
   }, [lang, setLang]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

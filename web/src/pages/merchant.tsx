@@ -5,6 +5,7 @@ import { CapabilitiesPanel } from '../components/merchant/capabilities-panel.tsx
 import { DomainsPanel } from '../components/merchant/domains-panel.tsx';
 import { ExtPanel } from '../components/merchant/ext-panel.tsx';
 import { OnboardingPanel } from '../components/merchant/onboarding-panel.tsx';
+import { RuntimePanel } from '../components/merchant/runtime-panel.tsx';
 import { VersionsPanel } from '../components/merchant/versions-panel.tsx';
 import { Pager, useCursorStack } from '../components/pager.tsx';
 import { useAuditLog } from '../hooks/use-audit-log.ts';
@@ -46,6 +47,7 @@ export function MerchantPage({ appId }: { appId: string }) {
           </p>
           <OnboardingPanel appId={appId} onboarding={m.onboarding} />
           <VersionsPanel appId={appId} />
+          <RuntimePanel appId={appId} />
           <DomainsPanel appId={appId} />
           <CapabilitiesPanel appId={appId} capabilities={m.capabilities} />
           <ExtPanel appId={appId} />

@@ -4,6 +4,7 @@ import type { Versions } from '../../api/shapes.ts';
 import { useExt } from '../../hooks/use-ext.ts';
 import { useCan } from '../../hooks/use-me.ts';
 import { useMerchantAction, useQrCode, useVersions, type MerchantAction, type UploadBody } from '../../hooks/use-merchants.ts';
+import { useSimulatorHref } from '../../hooks/use-runtime.ts';
 import { useTemplates } from '../../hooks/use-templates.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import { Badge } from '../badge.tsx';
@@ -84,6 +85,8 @@ export function VersionsPanel({ appId }: { appId: string }) {
   const versions = useVersions(appId);
   const hasVersion = Boolean(versions.data?.dev ?? versions.data?.audit ?? versions.data?.online);
   const qr = useQrCode(appId, 'latest', hasVersion);
+  // On a sandbox, the experience version opens in its mini-program simulator (the QR code is the dev version's).
+  const simulator = useSimulatorHref(appId, true);
   const action = useMerchantAction(appId);
   const run = (name: MerchantAction, body?: UploadBody) => action.mutate({ action: name, ...(body === undefined ? {} : { body }) });
   const v = versions.data;
@@ -128,6 +131,11 @@ export function VersionsPanel({ appId }: { appId: string }) {
         <figure className="qr">
           {qr.url ? <img src={qr.url} alt={t('versions.qrAlt', { appId })} width={180} height={180} data-testid="qrcode" /> : <div className="qr-empty">{hasVersion ? '…' : t('versions.noQr')}</div>}
           <figcaption>{t('versions.qr')}</figcaption>
+          {simulator && (
+            <a className="simulator" href={simulator} target="_blank" rel="noopener" data-testid="simulator-link">
+              {t('versions.openSimulator')}
+            </a>
+          )}
           <ErrorMessage error={qr.error} />
         </figure>
       </div>
