@@ -7,6 +7,7 @@ import { ChannelsPage } from './pages/channels.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DomainPoliciesPage } from './pages/domain-policies.tsx';
 import { InvitePage } from './pages/invite.tsx';
+import { KeysPage } from './pages/keys.tsx';
 import { MerchantPage } from './pages/merchant.tsx';
 import { MerchantsPage } from './pages/merchants.tsx';
 import { NewRolloutPage } from './pages/rollout-new.tsx';
@@ -41,6 +42,8 @@ function Page({ route }: { route: Route }) {
       return <ChannelsPage />;
     case 'audit-log':
       return <AuditLogPage />;
+    case 'keys':
+      return <KeysPage />;
     case 'not-found':
       return (
         <section>

@@ -13,6 +13,7 @@ export type Route =
   | { page: 'domain-policies' }
   | { page: 'channels' }
   | { page: 'audit-log' }
+  | { page: 'keys' }
   | { page: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
@@ -29,6 +30,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'domain-policies' && parts.length === 1) return { page: 'domain-policies' };
   if (first === 'channels' && parts.length === 1) return { page: 'channels' };
   if (first === 'audit-log' && parts.length === 1) return { page: 'audit-log' };
+  if (first === 'keys' && parts.length === 1) return { page: 'keys' };
   return { page: 'not-found' };
 }
 

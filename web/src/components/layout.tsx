@@ -1,11 +1,12 @@
 /** The frame of every page: navigation, the key's role, the language switch, sign-out. */
 import type { ReactNode } from 'react';
 import { session } from '../api/client.ts';
-import { useMe } from '../hooks/use-me.ts';
+import { useCan, useMe } from '../hooks/use-me.ts';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { Link, useLocation } from '../router.tsx';
 
-const NAV: { to: string; key: MessageKey }[] = [
+/** `admin`: shown only to an admin key (the server refuses the others anyway). */
+const NAV: { to: string; key: MessageKey; admin?: boolean }[] = [
   { to: '/', key: 'nav.dashboard' },
   { to: '/merchants', key: 'nav.merchants' },
   { to: '/invite', key: 'nav.invite' },
@@ -14,6 +15,7 @@ const NAV: { to: string; key: MessageKey }[] = [
   { to: '/domain-policies', key: 'nav.domainPolicies' },
   { to: '/channels', key: 'nav.channels' },
   { to: '/audit-log', key: 'nav.auditLog' },
+  { to: '/keys', key: 'nav.keys', admin: true },
 ];
 
 function isCurrent(pathname: string, to: string): boolean {
@@ -24,6 +26,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const { t, lang, setLang } = useI18n();
   const { pathname } = useLocation();
   const me = useMe().data;
+  const isAdmin = useCan('admin');
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -33,7 +36,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <span className="brand">{t('app.brand')}</span>
         <nav aria-label={t('nav.label')}>
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.admin || isAdmin).map((item) => (
               <li key={item.to}>
                 <Link to={item.to} aria-current={isCurrent(pathname, item.to) ? 'page' : undefined}>
                   {t(item.key)}
