@@ -58,7 +58,6 @@ export async function nativeRequest(app: MiniAppRecord, body: Record<string, unk
     if (typeof value !== 'string' && typeof value !== 'number') refuse(400, 'invalid_request', `header ${name} must be text`);
     if (!DROPPED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = String(value);
   }
-  headers['content-type'] ??= 'application/json';
   const { data } = body;
   let payload: string | undefined;
   if (method === 'GET' || method === 'HEAD') {
@@ -69,7 +68,9 @@ export async function nativeRequest(app: MiniAppRecord, body: Record<string, unk
       url.search = url.search ? `${url.search}&${data}` : `?${data}`;
     }
   } else if (data !== undefined && data !== null) {
-    const form = headers['content-type'].startsWith('application/x-www-form-urlencoded');
+    // JSON unless the page says otherwise; no body, no content-type (a JSON parser refuses an empty body).
+    const contentType = (headers['content-type'] ??= 'application/json');
+    const form = contentType.startsWith('application/x-www-form-urlencoded');
     payload = typeof data === 'string' ? data : form && typeof data === 'object' && !Array.isArray(data) ? formText(data as Record<string, unknown>) : JSON.stringify(data);
   }
   let response: Response;
