@@ -24,6 +24,8 @@ export interface RuntimeRepository {
    * (status `unknown` when the merchant row is missing). One statement.
    */
   findActiveSession(tokenHash: string, now: number): Promise<ActiveSession | undefined>;
+  /** The merchant of an ended session and why it ended; undefined when none ended with this hash. Failures only (off the hot path). */
+  endedSession(tokenHash: string): Promise<{ appId: string; reason: SessionEndReason } | undefined>;
   /** The session's key, opened; undefined when the session does not exist. */
   sessionKey(sessionId: string): Promise<string | undefined>;
   /** Ends one session; false when it was already ended or is unknown. */

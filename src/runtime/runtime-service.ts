@@ -96,8 +96,15 @@ export class RuntimeService {
 
   /** The session a presented token opens, with its merchant still authorized; else 401/403. */
   async authenticate(token: string): Promise<ActiveSession> {
-    const session = isSessionToken(token) ? await this.options.repository.findActiveSession(hashSessionToken(token), this.now()) : undefined;
-    if (!session) throw sessionInvalid();
+    if (!isSessionToken(token)) throw sessionInvalid();
+    const tokenHash = hashSessionToken(token);
+    const session = await this.options.repository.findActiveSession(tokenHash, this.now());
+    if (!session) {
+      // Ended by a revocation while the merchant is still revoked: say why, as for its live sessions.
+      const ended = await this.options.repository.endedSession(tokenHash);
+      if (ended?.reason === 'revoked' && (await this.options.facts.merchant(ended.appId))?.status !== 'authorized') throw merchantNotAuthorized(ended.appId);
+      throw sessionInvalid();
+    }
     if (session.merchant.status !== 'authorized') throw merchantNotAuthorized(session.appId);
     return session;
   }

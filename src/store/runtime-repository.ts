@@ -92,6 +92,11 @@ export class SqlRuntimeRepository implements RuntimeRepository {
     };
   }
 
+  async endedSession(tokenHash: string): Promise<{ appId: string; reason: SessionEndReason } | undefined> {
+    const row = await this.db.selectFrom('runtime_sessions').select(['app_id', 'ended_reason']).where('token_hash', '=', tokenHash).executeTakeFirst();
+    return row && (row.ended_reason === 'logout' || row.ended_reason === 'revoked') ? { appId: row.app_id, reason: row.ended_reason } : undefined;
+  }
+
   async sessionKey(sessionId: string): Promise<string | undefined> {
     const row = await this.db.selectFrom('runtime_sessions').select('session_key').where('id', '=', sessionId).executeTakeFirst();
     return row && this.box.open(row.session_key, sessionKeyContext(sessionId));
