@@ -90,7 +90,8 @@ export class FakePlatform {
       method: req.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      body: raw === '' ? undefined : (JSON.parse(raw) as unknown),
+      // JSON bodies parsed; form bodies (R2) as their fields.
+      body: raw === '' ? undefined : String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(raw)) : (JSON.parse(raw) as unknown),
       headers: req.headers,
     };
     this.requests.push(recorded);
