@@ -12,9 +12,10 @@ import { merchantCommands } from './merchant-commands.ts';
 import { createOutput, type Output } from './output.ts';
 import { probeCommands } from './probe-command.ts';
 import { rolloutCommands } from './rollout-commands.ts';
+import { runtimeCommands } from './runtime-commands.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
-const COMMANDS: readonly Command[] = [...rolloutCommands, ...merchantCommands, ...keyCommands, ...domainCommands, ...probeCommands];
+const COMMANDS: readonly Command[] = [...rolloutCommands, ...merchantCommands, ...keyCommands, ...runtimeCommands, ...domainCommands, ...probeCommands];
 const GROUPS = [...new Set(COMMANDS.map((command) => command.group))];
 
 const GLOBAL_OPTIONS: OptionsConfig = {
