@@ -150,7 +150,9 @@ export function createRuntimeClient(options: RuntimeClientOptions): RuntimeClien
       const token = await storage.get(key);
       if (token === undefined || token === '') return;
       try {
-        await send('DELETE', '/sessions/current', undefined, token);
+        // An empty JSON object, not no body: ks.request may set `content-type: application/json` on every
+        // call, and a JSON parser (Fastify's) refuses an empty body with that type (400).
+        await send('DELETE', '/sessions/current', {}, token);
       } catch (error) {
         if (!isSessionInvalid(error)) throw error;
       } finally {

@@ -34,17 +34,11 @@ const fail = (reply: FastifyReply, status: number, code: string, message: string
 
 export async function startMimicServer(): Promise<MimicServer> {
   const app = Fastify();
-  // ks.request sends `content-type: application/json` on every call, also a DELETE with no body: accept an
-  // empty JSON body (ks-isv's server must do the same on DELETE /sessions/current).
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    if (body === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  // Fastify's own JSON parser, as ks-isv's server: an empty body with `content-type: application/json`
+  // is refused (400), which the fake ks.request's default content type would provoke on a bodyless call.
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) =>
+    fail(reply, error.statusCode ?? 500, 'invalid_request', error.message, { fastifyCode: error.code }),
+  );
 
   const sessions = new Map<string, { appId: string; openId: string }>();
   let issued = 0;

@@ -206,6 +206,10 @@ for (const transport of transports) {
       assert.equal(storage.values.has(KEY), false);
       const sent = server.seen[1];
       assert.equal(`${sent?.method} ${sent?.url} ${sent?.authorization}`, `DELETE /runtime/v1/sessions/current Bearer ${token}`);
+      // `{}`, not no body: the fake ks.request (as the real one may) sets a JSON content type on every call,
+      // and the server's JSON parser refuses an empty body with it.
+      assert.deepEqual(sent?.body, {});
+      assert.equal(sent?.contentType, 'application/json');
       // the old token is dead on the server
       storage.values.set(KEY, token!);
       assert.equal((await rejection(make({ autoRelogin: false }).me())).code, 'session_invalid');

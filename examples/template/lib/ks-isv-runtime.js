@@ -179,7 +179,7 @@ function createRuntimeClient(options) {
       const token = yield storage.get(key);
       if (token === void 0 || token === "") return;
       try {
-        yield send("DELETE", "/sessions/current", void 0, token);
+        yield send("DELETE", "/sessions/current", {}, token);
       } catch (error) {
         if (!isSessionInvalid(error)) throw error;
       } finally {
