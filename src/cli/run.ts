@@ -15,7 +15,7 @@ import { rolloutCommands } from './rollout-commands.ts';
 import { runtimeCommands } from './runtime-commands.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
-const COMMANDS: readonly Command[] = [...rolloutCommands, ...merchantCommands, ...keyCommands, ...runtimeCommands, ...domainCommands, ...probeCommands];
+const COMMANDS: readonly Command[] = [...rolloutCommands, ...merchantCommands, ...keyCommands, ...domainCommands, ...runtimeCommands, ...probeCommands];
 const GROUPS = [...new Set(COMMANDS.map((command) => command.group))];
 
 const GLOBAL_OPTIONS: OptionsConfig = {

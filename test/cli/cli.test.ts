@@ -285,6 +285,30 @@ describe('ks-isv CLI', { concurrency: 4 }, () => {
     }, { 'POST /api/v1/domain-policies': created });
   });
 
+  it('runtime users|stats: exit 4 when the server has no merchant runtime; the query sent; the page as a table', async () => {
+    await withApi(async (api) => {
+      const users = await cli(api.url, ['runtime', 'users', 'ks01']);
+      assert.equal(users.code, 4);
+      assert.match(users.stderr, /^error: not available on this server \(404 from GET \/api\/v1\/merchants\/:appId\/users\)$/m);
+      const stats = await cli(api.url, ['runtime', 'stats', 'ks01']);
+      assert.equal(stats.code, 4);
+      assert.match(stats.stderr, /^error: not available on this server \(404 from GET \/api\/v1\/merchants\/:appId\/runtime\)$/m);
+    });
+    const page: Handler = (_req, res) =>
+      json(res, 200, { items: [{ openId: 'o_1', firstSeenAt: 0, lastSeenAt: 0, hasPhone: true, phoneBoundAt: 0 }, { openId: 'o_2', firstSeenAt: 0, lastSeenAt: 0, hasPhone: false, phoneBoundAt: null }], nextCursor: 'o_2' });
+    await withApi(async (api) => {
+      const run = await cli(api.url, ['runtime', 'users', 'ks01', '--limit', '2', '--cursor', 'o_0']);
+      ok(run);
+      assert.equal(api.requests[0]?.path, '/api/v1/merchants/ks01/users');
+      assert.deepEqual(api.requests[0]?.query, { limit: '2', cursor: 'o_0' });
+      const lines = run.stdout.trimEnd().split('\n');
+      assert.match(lines[0] ?? '', /^OPEN ID\s+FIRST SEEN\s+LAST SEEN\s+PHONE$/);
+      assert.match(lines[1] ?? '', /^o_1\s.*\syes$/);
+      assert.match(lines[2] ?? '', /^o_2\s.*\sno$/);
+      assert.match(run.stderr, /\(more users: --all, or --cursor o_2\)/);
+    }, { 'GET /api/v1/merchants/ks01/users': page });
+  });
+
   it('rollout watch prints one line per change when not a TTY: exit 0 completed, 5 aborted or with failures', () =>
     withApi(async (api) => {
       const [completed, aborted, failed] = await Promise.all([
