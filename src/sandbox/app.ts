@@ -1,7 +1,7 @@
 /**
- * Builds the sandbox: a Fastify app with the platform's routes (T1–T7, A1–A12), the pages and the control
- * API, over one `SandboxRuntime`. Errors never leave as stack traces: platform paths answer the platform's
- * error shape, the control API `{"error": {...}}`.
+ * Builds the sandbox: a Fastify app with the platform's routes (T1–T7, A1–A12, R1–R2), the pages (the
+ * simulator too) and the control API, over one `SandboxRuntime`. Errors never leave as stack traces:
+ * platform paths answer the platform's error shape, the control API `{"error": {...}}`.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MESSAGE_FIELD, type ResponseStyle } from '../kuaishou/endpoints.ts';

@@ -31,6 +31,8 @@ async function main(): Promise<void> {
       `  component app id:                  ${component.componentAppId}`,
       `  authorization-event URL:           ${component.authEventUrl || '(not set: PUT /sandbox/api/component {authEventUrl})'}`,
       `  message URL:                       ${component.messageUrl || '(not set)'}`,
+      `  template back end (runtimeUrl):    ${component.runtimeUrl || '(not set: PUT /sandbox/api/component {runtimeUrl})'}`,
+      `  mini-program simulator:            ${url}/sandbox/apps/<appId>`,
       options.stateFile ? `  state file:                        ${options.stateFile}` : '  state: in memory (set SANDBOX_STATE_FILE to keep it)',
       '',
     ].join('\n'),
