@@ -5,7 +5,8 @@
  * rollout to all merchants → progress reaches done → the merchant's QR code is shown → a viewer key sees
  * no release button, nor any channel or policy button; a `stable` channel put through the channels page
  * and the merchant's onboarding card with its dry run; the ext.json panel (template defaults, the custom config
- * and the app config saved apart, the upload preview, refusals named, a stale save). A screenshot of each page goes to test-artifacts/console/. `npm run test:browser`.
+ * and the app config saved apart, the upload preview, refusals named, a stale save); a sandbox user logged in
+ * through the runtime shown in the merchant's 小程序用户 card, the simulator link, a runtime key on the keys page. A screenshot of each page goes to test-artifacts/console/. `npm run test:browser`.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -332,12 +333,103 @@ describe('the admin console in Chromium', () => {
     await preview.filter({ hasText: '二号店' }).waitFor();
   });
 
+  test("the merchant's mini-program users, the simulator link, and a runtime key on the keys page", async () => {
+    const platform = await api<{ baseUrl: string; sandbox: boolean; simulatorUrl: string | null }>('GET', '/api/v1/platform');
+    assert.equal(platform.sandbox, true, 'npm start speaks to its sandbox');
+    const simulator = platform.simulatorUrl?.replace('{appId}', appId) ?? '';
+    assert.ok(platform.simulatorUrl?.includes('{appId}') && simulator.startsWith(platform.baseUrl.replace(/\/+$/, '')), String(platform.simulatorUrl));
+
+    // No one has logged in yet: the card says so and points at the simulator.
+    await page.goto(`${product!.url}/merchants/${appId}`);
+    const card = page.getByTestId('runtime-card');
+    await card.getByRole('heading', { name: '小程序用户' }).waitFor();
+    await card.getByTestId('runtime-empty').getByText('还没有用户登录过这个小程序。').waitFor();
+    assert.equal(await card.getByTestId('runtime-users').textContent(), '0');
+    assert.equal(await card.getByTestId('runtime-phone-share').textContent(), '—');
+    assert.equal(await card.getByTestId('runtime-simulator-link').getAttribute('href'), simulator);
+
+    // A Kuaishou user of the sandbox logs in through the runtime (ks.login's code → POST /runtime/v1/sessions).
+    const post = async <T>(url: string, body: unknown, status: number): Promise<T> => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await response.text();
+      assert.equal(response.status, status, `POST ${url}: ${text}`);
+      return JSON.parse(text) as T;
+    };
+    const sandboxApi = `${platform.baseUrl.replace(/\/+$/, '')}/sandbox/api`;
+    const { userId } = await post<{ userId: string }>(`${sandboxApi}/users`, { nickname: '控制台测试用户' }, 201);
+    const { code } = await post<{ code: string }>(`${sandboxApi}/apps/${appId}/login`, { userId }, 200);
+    const session = await post<{ openId: string; sessionToken: string }>(`${product!.url}/runtime/v1/sessions`, { appId, code }, 201);
+
+    await page.reload();
+    await card.getByTestId('runtime-user').first().waitFor();
+    assert.equal(await card.getByTestId('runtime-users').textContent(), '1');
+    assert.equal(await card.getByTestId('runtime-phone-share').textContent(), '0%');
+    assert.equal(await card.getByTestId('runtime-sessions').textContent(), '1');
+    assert.match((await card.getByTestId('runtime-last-login').textContent()) ?? '', /\d/);
+    assert.equal(await card.getByTestId('runtime-user').count(), 1);
+    await card.getByTestId('runtime-user').getByText(session.openId).waitFor();
+    assert.equal(await card.getByText('已绑定手机号', { exact: true }).count(), 0, 'no badge for a user without a phone');
+    assert.equal(await card.getByTestId('runtime-more').count(), 0, 'one page only');
+    assert.equal(await card.getByTestId('runtime-empty').count(), 0);
+
+    // The experience QR code's version in the simulator: a new tab, no opener.
+    const link = page.getByTestId('simulator-link');
+    assert.equal(await link.textContent(), '在模拟器中打开');
+    assert.equal(await link.getAttribute('href'), `${simulator}?version=experience`);
+    assert.equal(await link.getAttribute('target'), '_blank');
+    assert.match((await link.getAttribute('rel')) ?? '', /\bnoopener\b/);
+    await shot('21-merchant-runtime');
+
+    // The user binds a phone (getPhoneNumber, once the capability is approved): 100 % and the badge.
+    await api('POST', `/api/v1/merchants/${appId}/capabilities/phone-number`, { reason: 'login by phone' });
+    for (let i = 0; i < 60; i++) {
+      const detail = await api<{ capabilities: { capability: string; status: string }[] }>('GET', `/api/v1/merchants/${appId}`);
+      if (detail.capabilities.some((entry) => entry.capability === 'phone-number' && entry.status === 'approved')) break;
+      await page.waitForTimeout(500);
+    }
+    const sealed = await post<{ encryptedData: string; iv: string }>(`${sandboxApi}/apps/${appId}/phone`, { userId }, 200);
+    const bound = await fetch(`${product!.url}/runtime/v1/me/phone`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.sessionToken}` },
+      body: JSON.stringify(sealed),
+    });
+    assert.equal(bound.status, 200, await bound.text());
+    await page.reload();
+    await card.getByTestId('runtime-user').getByText('已绑定手机号', { exact: true }).waitFor();
+    assert.equal(await card.getByTestId('runtime-phone-share').textContent(), '100%');
+    await card.screenshot({ path: join(ARTIFACTS, '22-runtime-card.png'), style: UNSTICK });
+
+    // The keys page: a runtime key for the business back end, listed with its role.
+    await page.getByRole('link', { name: 'API Key', exact: true }).click();
+    await page.getByRole('heading', { name: 'API Key', level: 1 }).waitFor();
+    await page.getByTestId('keys-table').waitFor();
+    await page.getByLabel('名称').fill('业务后端');
+    await page.getByLabel('角色').selectOption('runtime');
+    await page.getByTestId('key-role-hint').filter({ hasText: '/runtime/v1' }).waitFor();
+    await page.getByTestId('key-create-submit').click();
+    const created = page.getByTestId('key-created');
+    await created.waitFor();
+    const secret = await page.getByTestId('key-secret').inputValue();
+    assert.match(secret, /^ksk_/);
+    await created.getByText('运行时（业务后端）').waitFor();
+    const row = page.getByTestId('keys-table').getByRole('row').filter({ hasText: '业务后端' }).filter({ has: page.locator('[data-role="runtime"]') });
+    await row.waitFor();
+    assert.equal(await row.locator('[data-role]').textContent(), '运行时（业务后端）');
+    const listed = await api<{ items: { name: string; role: string }[] }>('GET', '/api/v1/keys');
+    assert.ok(listed.items.some((key) => key.name === '业务后端' && key.role === 'runtime'));
+    // It is the business back end's: no /api/v1 route for it.
+    assert.equal((await fetch(`${product!.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } })).status, 403);
+    await shot('23-keys');
+  });
+
   test('a viewer key cannot see the release button (nor any other action)', async () => {
     const viewer = await api<{ key: string }>('POST', '/api/v1/keys', { name: 'console viewer', role: 'viewer' });
     await page.getByRole('button', { name: '退出' }).click();
     await signIn(viewer.key);
     assert.equal(await page.getByTestId('role').textContent(), '只读');
+    assert.equal(await page.getByRole('link', { name: 'API Key', exact: true }).count(), 0, 'no keys page for a viewer');
     await page.goto(`${product!.url}/merchants/${appId}`);
+    await page.getByTestId('runtime-users').filter({ hasText: '1' }).waitFor();
     await page.getByTestId('version-online').filter({ hasText: /\d/ }).waitFor();
     await page.getByTestId('qrcode').waitFor();
     assert.equal(await page.getByTestId('action-release').count(), 0);

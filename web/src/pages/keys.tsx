@@ -71,7 +71,7 @@ function CreateForm() {
             <input id="key-secret" readOnly value={created.key} onFocus={(event) => event.target.select()} data-testid="key-secret" size={60} />
           </div>
           <button type="button" onClick={() => void navigator.clipboard.writeText(created.key).then(() => setCopied(true), () => setCopied(false))}>
-            {t('invite.copy')}
+            {t('keys.copy')}
           </button>{' '}
           <span className="warn-text small">{copied ? t('invite.copied') : t('keys.once')}</span>
         </div>
