@@ -19,18 +19,14 @@
  * it exits 0 whatever the numbers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { sealPush, type PushKeys, type SealablePushEvent } from '../../src/kuaishou/index.ts';
 import { serverConfigFromEnv } from '../../src/server/config.ts';
 import { createLogger, startService, type Service } from '../../src/server/service.ts';
-import { intFromEnv, median, perSecond } from '../lib.ts';
+import { benchDatabases, intFromEnv, median, perSecond, type BenchDatabase } from '../lib.ts';
 
 const TARGET_RATIO = 0.5;
 const MERCHANTS = 20;
@@ -109,36 +105,6 @@ async function measure(url: string, pushes: readonly Sealed[], concurrency: numb
 
 const fmt = perSecond;
 
-interface Target {
-  name: 'sqlite' | 'postgres';
-  url: string;
-  cleanup(): Promise<void>;
-}
-
-function targets(): Target[] {
-  const dir = mkdtempSync(join(tmpdir(), 'ks-isv-bench-pushes-'));
-  const list: Target[] = [{ name: 'sqlite', url: `sqlite:${join(dir, 'bench.db')}`, cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) }];
-  const pgUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (pgUrl) {
-    const schema = `ksisv_bench_${randomBytes(6).toString('hex')}`;
-    const url = new URL(pgUrl);
-    url.searchParams.set('schema', schema);
-    list.push({
-      name: 'postgres',
-      url: url.toString(),
-      async cleanup() {
-        const client = new pg.Client({ connectionString: pgUrl });
-        await client.connect();
-        try {
-          await client.query(`drop schema if exists "${schema}" cascade`);
-        } finally {
-          await client.end();
-        }
-      },
-    });
-  }
-  return list;
-}
 
 async function startReceiver(databaseUrl: string): Promise<{ service: Service; url: string }> {
   const config = serverConfigFromEnv({
@@ -170,7 +136,7 @@ async function pushRows(service: Service): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-async function benchOne(target: Target): Promise<{ pushes: number[]; bare: number[] }> {
+async function benchOne(target: BenchDatabase): Promise<{ pushes: number[]; bare: number[] }> {
   const { service, url } = await startReceiver(target.url);
   const bare = Fastify({ logger: false });
   // The ceiling: the same bodies parsed as JSON, the same acknowledgement, nothing else.
@@ -208,7 +174,7 @@ async function main(): Promise<void> {
   const events = MIX === 'mixed' ? '1/2 PACKAGE_AUDIT_RESULT (known merchant), 1/4 CAPABILITY_RESULT, 1/4 unknown' : `${MIX} only`;
   console.log(`events: ${events}; the service logs at ${LOG_LEVEL} into a discarding sink`);
   const only = process.env.BENCH_DIALECTS?.split(',').map((d) => d.trim()).filter(Boolean);
-  const all = targets();
+  const all = benchDatabases('pushes');
   if (!all.some((t) => t.name === 'postgres')) console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL to bench it too)');
   const list = all.filter((t) => !only || only.includes(t.name));
   // The ones left out have nothing to clean up but the SQLite temp directory.

@@ -16,15 +16,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { componentEnv } from '../../src/server/config.ts';
 import { authorizeNewMerchants, freePort, type ChildService } from '../../test/helpers/child-service.ts';
 import { startSandbox, type SandboxHarness } from '../../test/helpers/sandbox.ts';
-import { intFromEnv, median, perSecond } from '../lib.ts';
+import { benchDatabases, intFromEnv, median, perSecond, type BenchDatabase } from '../lib.ts';
 import { drive, type Accept, type Run, type Shot } from './load.ts';
 
 const TARGET_INTROSPECT = 0.5;
@@ -58,7 +56,7 @@ const PATHS = ALL_PATHS.filter((name) => name === 'bare' || !ONLY || ONLY.includ
  * the server's share of a request (its backends parse, plan and run each statement). Any other client of
  * that server counts too. Undefined for SQLite, a remote server, or without /proc.
  */
-function postgresCpuMs(target: Target): number | undefined {
+function postgresCpuMs(target: BenchDatabase): number | undefined {
   if (target.name !== 'postgres' || !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(target.url).hostname)) return undefined;
   let total = 0;
   try {
@@ -156,36 +154,6 @@ async function json<T>(response: Response, what: string, status = 200): Promise<
 
 // ---- Databases ---------------------------------------------------------------------------------------
 
-interface Target {
-  name: 'sqlite' | 'postgres';
-  url: string;
-  cleanup(): Promise<void>;
-}
-
-function targets(): Target[] {
-  const dir = mkdtempSync(join(tmpdir(), 'ks-isv-bench-runtime-'));
-  const list: Target[] = [{ name: 'sqlite', url: `sqlite:${join(dir, 'bench.db')}`, cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) }];
-  const pgUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
-  if (pgUrl) {
-    const schema = `ksisv_bench_${randomBytes(6).toString('hex')}`;
-    const url = new URL(pgUrl);
-    url.searchParams.set('schema', schema);
-    list.push({
-      name: 'postgres',
-      url: url.toString(),
-      async cleanup() {
-        const client = new pg.Client({ connectionString: pgUrl });
-        await client.connect();
-        try {
-          await client.query(`drop schema if exists "${schema}" cascade`);
-        } finally {
-          await client.end();
-        }
-      },
-    });
-  }
-  return list;
-}
 
 // ---- One dialect -------------------------------------------------------------------------------------
 
@@ -195,7 +163,7 @@ interface Stack {
   adminKey: string;
 }
 
-async function startStack(target: Target): Promise<Stack> {
+async function startStack(target: BenchDatabase): Promise<Stack> {
   // Codes are minted in setup and spent minutes later: live for an hour instead of 5 minutes.
   const sandbox = await startSandbox({ jsCodeTtlMs: 3_600_000 });
   try {
@@ -389,7 +357,7 @@ async function code2SessionOk(sandbox: SandboxHarness): Promise<number> {
   return (await sandbox.calls()).byOperation.code2Session?.ok ?? 0;
 }
 
-async function benchOne(target: Target, bare: Child): Promise<Results> {
+async function benchOne(target: BenchDatabase, bare: Child): Promise<Results> {
   const stack = await startStack(target);
   try {
     const prepared = await prepare(stack);
@@ -456,7 +424,7 @@ async function main(): Promise<void> {
   console.log(`service and bare app: child processes (bench/runtime/server.ts); sandbox in this process, latency 0; ${MERCHANTS} merchants, ${USERS} users, ${LIVE} live sessions; service LOG_LEVEL=${LOG_LEVEL}`);
   console.log(`load average at start: ${load()}`);
   const only = process.env.BENCH_DIALECTS?.split(',').map((d) => d.trim()).filter(Boolean);
-  const all = targets();
+  const all = benchDatabases('runtime');
   if (!all.some((t) => t.name === 'postgres')) console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL to bench it too)');
   const list = all.filter((t) => !only || only.includes(t.name));
   for (const skipped of all.filter((t) => !list.includes(t))) await skipped.cleanup();
