@@ -11,27 +11,10 @@ import { createRuntimeClient, fetchRequest, ksRequest, memoryStorage, RuntimeCli
 import { authorizeMerchant } from '../helpers/rest.ts';
 import { startStack, type Stack } from '../helpers/service.ts';
 import { dialectTargets } from '../store/dialects.ts';
+import { fakeKsRequest } from './fake-ks.ts';
 
-/** ks.request as WeChat's behaves: `content-type: application/json` by default, success for any status. */
-const jsonEverywhereKs = {
-  request(options: KsRequestOptions): void {
-    const init: RequestInit = { method: options.method, headers: { 'content-type': 'application/json', ...options.header } };
-    if (options.data !== undefined) init.body = JSON.stringify(options.data);
-    fetch(options.url, init).then(
-      async (response) => {
-        const text = await response.text();
-        let data: unknown = text;
-        try {
-          data = JSON.parse(text);
-        } catch {
-          data = text;
-        }
-        options.success({ statusCode: response.status, data, header: Object.fromEntries(response.headers) });
-      },
-      (error: unknown) => options.fail({ errMsg: String(error) }),
-    );
-  },
-};
+/** ks.request as WeChat's behaves: `content-type: application/json` on every call, success for any status. */
+const jsonEverywhereKs = { request: (options: KsRequestOptions): void => fakeKsRequest(options) };
 
 const transports: { name: string; make: () => RequestFn }[] = [
   { name: 'fetchRequest(fetch)', make: () => fetchRequest(fetch) },

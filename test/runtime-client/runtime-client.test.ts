@@ -27,6 +27,7 @@ import {
   type RuntimeClientOptions,
   type RuntimeStorage,
 } from '../../src/runtime-client/index.ts';
+import { fakeKsRequest } from './fake-ks.ts';
 import { APP_ID, BROKEN_APP, LIMITED_APP, startMimicServer, type MimicServer } from './mimic-server.ts';
 
 const KEY = sessionStorageKey(APP_ID);
@@ -37,24 +38,7 @@ function fakeKs(): KsRequestApi & { calls: number } {
     calls: 0,
     request(options: KsRequestOptions): void {
       ks.calls += 1;
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...options.header };
-      const init: RequestInit = { method: options.method, headers };
-      if (options.data !== undefined) init.body = JSON.stringify(options.data);
-      fetch(options.url, init).then(
-        async (response) => {
-          const text = await response.text();
-          let data: unknown = text;
-          if (options.dataType === 'json') {
-            try {
-              data = JSON.parse(text);
-            } catch {
-              data = text;
-            }
-          }
-          options.success({ statusCode: response.status, data, header: Object.fromEntries(response.headers) });
-        },
-        (error: unknown) => options.fail({ errMsg: `request:fail ${error instanceof Error ? error.message : String(error)}` }),
-      );
+      fakeKsRequest(options);
     },
   };
   return ks;

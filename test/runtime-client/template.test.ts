@@ -12,6 +12,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import vm from 'node:vm';
+import type { KsRequestOptions } from '../../src/runtime-client/index.ts';
+import { fakeKsRequest } from './fake-ks.ts';
 import { APP_ID, startMimicServer, type MimicServer } from './mimic-server.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -94,32 +96,10 @@ function launch(server: MimicServer, extConfig: Record<string, unknown>) {
     removeStorageSync: (key: string) => void storage.delete(key),
     login: ({ success }: { success: (result: { code: string }) => void }) => success({ code: `js-code-${++loginCalls}` }),
     showToast: ({ title }: { title: string }) => void toasts.push(title),
-    request: (options: {
-      url: string;
-      method: string;
-      data?: unknown;
-      header?: Record<string, string>;
-      success: (result: { statusCode: number; data: unknown; header: Record<string, string> }) => void;
-      fail: (error: { errMsg: string }) => void;
-    }) => {
+    request: (options: KsRequestOptions) => {
       urls.push(`${options.method} ${options.url}`);
       // The placeholder host stands for ks-isv: send it to the loopback server.
-      const url = options.url.replace(PLACEHOLDER, server.baseUrl);
-      const init: RequestInit = { method: options.method, headers: { 'content-type': 'application/json', ...options.header } };
-      if (options.data !== undefined) init.body = JSON.stringify(options.data);
-      fetch(url, init).then(
-        async (response) => {
-          const text = await response.text();
-          let data: unknown = text;
-          try {
-            data = JSON.parse(text);
-          } catch {
-            data = text;
-          }
-          options.success({ statusCode: response.status, data, header: Object.fromEntries(response.headers) });
-        },
-        (error: unknown) => options.fail({ errMsg: `request:fail ${String(error)}` }),
-      );
+      fakeKsRequest(options, (url) => url.replace(PLACEHOLDER, server.baseUrl));
     },
   };
 
