@@ -20,7 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { componentEnv } from '../../src/server/config.ts';
-import { authorizeNewMerchants, freePort, type ChildService } from '../../test/helpers/child-service.ts';
+import { authorizeNewMerchants, freePort, peakRssOf, type ChildService } from '../../test/helpers/child-service.ts';
 import { startSandbox, type SandboxHarness } from '../../test/helpers/sandbox.ts';
 import { benchDatabases, intFromEnv, median, perSecond, type BenchDatabase } from '../lib.ts';
 import { drive, type Accept, type Run, type Shot } from './load.ts';
@@ -130,14 +130,7 @@ async function startChild(mode: 'service' | 'bare', env: Record<string, string>,
     url,
     process: child,
     output: () => output,
-    peakRss() {
-      try {
-        const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-        return kb === undefined ? undefined : Number(kb) * 1024;
-      } catch {
-        return undefined;
-      }
-    },
+    peakRss: () => peakRssOf(child.pid),
     cpuMs: () => cpuMsOf(child.pid),
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -44,6 +44,16 @@ export interface ChildServiceOptions {
 }
 
 /** A port in 5000–5999 (the range the project leaves to tests) nobody listens on right now. */
+/** A process's peak resident set (VmHWM) in bytes, from /proc; undefined where there is none. */
+export function peakRssOf(pid: number | undefined): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   for (;;) {
@@ -108,14 +118,7 @@ export async function startChildService(options: ChildServiceOptions): Promise<C
     process: child,
     output: () => output,
     api,
-    peakRss() {
-      try {
-        const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-        return kb === undefined ? undefined : Number(kb) * 1024;
-      } catch {
-        return undefined;
-      }
-    },
+    peakRss: () => peakRssOf(child.pid),
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
